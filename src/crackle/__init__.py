@@ -1,0 +1,67 @@
+"""crackle: measure, explain and steer criticality in deep neural networks.
+
+The statistics core is imported eagerly (numpy/scipy only). ``crackle.sim``,
+``crackle.nn`` and ``crackle.meanfield`` are loaded on first use, so that
+``import crackle`` never imports torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from crackle._validation import CrackleValueError
+from crackle.events import (
+    AvalancheAccumulator,
+    Avalanches,
+    ShapeSums,
+    avalanches_from_counts,
+    avalanches_from_trajectories,
+    concat_avalanches,
+)
+from crackle.stats import *  # noqa: F403  (TEMPORARY while stats lands; replaced by explicit names)
+
+if TYPE_CHECKING:
+    from crackle import nn, sim
+    from crackle.theory import meanfield
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "UNIVERSALITY_CLASSES",
+    "AvalancheAccumulator",
+    "Avalanches",
+    "CollapseResult",
+    "CrackleValueError",
+    "CracklingReport",
+    "PowerLawFit",
+    "ScalingFit",
+    "ShapeSums",
+    "UniversalityClass",
+    "__version__",
+    "avalanches_from_counts",
+    "avalanches_from_trajectories",
+    "concat_avalanches",
+    "crackling_report",
+    "fit_power_law",
+    "fit_size_duration",
+    "meanfield",
+    "nearest_class",
+    "nn",
+    "shape_collapse",
+    "sim",
+]
+
+_LAZY = {"sim": "crackle.sim", "nn": "crackle.nn", "meanfield": "crackle.theory.meanfield"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module = importlib.import_module(_LAZY[name])
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'crackle' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -1,0 +1,1 @@
+"""The ``crackle`` command line: a thin Typer + rich shell over the library."""

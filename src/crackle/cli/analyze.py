@@ -1,0 +1,56 @@
+"""``crackle analyze``: a file of avalanches or a run directory -> crackling report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from crackle.cli._common import clean_errors, console, progress_bar
+from crackle.cli._tables import report_table
+from crackle.cli.main import app
+
+
+@app.command("analyze")
+@clean_errors
+def analyze(
+    source: Path = typer.Argument(
+        ..., help="Run directory, or a .parquet/.csv/.npy/.npz file of sizes and durations."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Run directory for the report (default: the run directory "
+        "itself, or runs/analyze-NAME for a file)."
+    ),
+    size_column: str | None = typer.Option(None, "--size-column", help="Column of sizes."),
+    duration_column: str | None = typer.Option(
+        None, "--duration-column", help="Column of durations."
+    ),
+    n_boot: int = typer.Option(
+        0, "--n-boot", min=0, help="Bootstrap goodness-of-fit replicates (0: skip)."
+    ),
+) -> None:
+    """Crackling report (table on screen, report.json and figures) of measured avalanches."""
+    from crackle.io.rundir import RunDir
+    from crackle.io.tables import read_avalanches
+    from crackle.report.run import load_run_avalanches, write_run_report
+
+    if not source.exists():
+        raise FileNotFoundError(f"no such file or directory: {source}")
+    with progress_bar() as progress:
+        task = progress.add_task("reading", total=2)
+        if source.is_dir():
+            av = load_run_avalanches(RunDir(source))
+            run = RunDir.create(out or source)
+        else:
+            av = read_avalanches(source, size_column=size_column, duration_column=duration_column)
+            run = RunDir.create(out or Path("runs") / f"analyze-{source.stem}")
+            run.write_config({"command": "analyze", "source": str(source.resolve()),
+                              "n_boot": n_boot})
+        progress.advance(task)
+        progress.update(task, description="fitting")
+        rep, paths = write_run_report(av, run, n_boot=n_boot)
+        progress.advance(task)
+    console.print(report_table(rep, title=f"crackling report: {source}"))
+    for note in rep.notes:
+        console.print(f"[yellow]note:[/] {note}")
+    console.print(f"wrote {run.report} and {len(paths) - 1} figures in {run.figures}/")

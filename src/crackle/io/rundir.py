@@ -1,0 +1,96 @@
+"""The run directory: every output of one run, in one folder with a fixed layout.
+
+    runs/NAME/
+      config.json         every parameter, the seed, the crackle and library versions
+      avalanches.parquet  one row per avalanche (size, duration, censored)
+      shapes.npz          shape sums per duration
+      report.json         the crackling report
+      figures/*.png
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from crackle.events.shapes import ShapeSums
+from crackle.io.atomic import write_json, write_npz
+
+__all__ = ["RunDir", "versions"]
+
+
+def versions() -> dict[str, str]:
+    """Versions of crackle, Python and the libraries that shape the numbers."""
+    import importlib.metadata as md
+
+    out = {"python": sys.version.split()[0], "platform": platform.platform()}
+    for pkg in ("crackle", "numpy", "scipy", "torch"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+@dataclass(frozen=True)
+class RunDir:
+    """Paths of one run directory (created on first write)."""
+
+    path: Path
+
+    @classmethod
+    def create(cls, path: str | Path) -> RunDir:
+        p = Path(path)
+        if p.exists() and not p.is_dir():
+            raise FileExistsError(f"{p} exists and is not a directory; choose another --out")
+        (p / "figures").mkdir(parents=True, exist_ok=True)
+        return cls(p)
+
+    @property
+    def config(self) -> Path:
+        return self.path / "config.json"
+
+    @property
+    def avalanches(self) -> Path:
+        return self.path / "avalanches.parquet"
+
+    @property
+    def shapes(self) -> Path:
+        return self.path / "shapes.npz"
+
+    @property
+    def report(self) -> Path:
+        return self.path / "report.json"
+
+    @property
+    def figures(self) -> Path:
+        return self.path / "figures"
+
+    def write_config(self, params: dict[str, Any]) -> Path:
+        """``config.json``: the parameters, the versions and the time of the run."""
+        return write_json(
+            self.config,
+            {
+                "parameters": params,
+                "versions": versions(),
+                "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            },
+        )
+
+    def write_shapes(self, shapes: ShapeSums) -> Path:
+        return write_npz(self.shapes, shapes.to_arrays())
+
+    def read_shapes(self) -> ShapeSums | None:
+        if not self.shapes.exists():
+            return None
+        with np.load(self.shapes) as data:
+            return ShapeSums.from_arrays(data)
+
+    def write_report(self, report: dict[str, Any]) -> Path:
+        return write_json(self.report, report)

@@ -1,0 +1,1 @@
+"""Report stage: figures (matplotlib, imported lazily) and run-directory reports."""

@@ -1,0 +1,1 @@
+"""Theory stage: mean-field signal propagation (numpy/scipy, results as xarray)."""
