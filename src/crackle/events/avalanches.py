@@ -233,7 +233,13 @@ def avalanches_from_trajectories(
     tmax_seen = int(dur.max())
     cols = np.arange(tmax_seen)
     inside = cols[None, :] < dur[:, None]
-    sizes = np.where(inside, arr[:, :tmax_seen], 0.0).sum(axis=1)
+    # A sequential cumulative sum, so a size is bit-identical however the trajectories
+    # are chunked (a pairwise row sum would depend on the chunk's longest avalanche).
+    if tmax_seen:
+        cs = np.cumsum(arr[:, :tmax_seen], axis=1)
+        sizes = np.where(dur > 0, cs[np.arange(n), np.maximum(dur - 1, 0)], 0.0)
+    else:
+        sizes = np.zeros(n)
 
     complete = below_any & (dur > 0)
     censored = ~below_any

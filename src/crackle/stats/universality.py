@@ -17,7 +17,8 @@ class UniversalityClass:
     """Avalanche exponents of one universality class.
 
     ``inv_snz`` is 1/(sigma nu z), the exponent of <S>(T); for every row
-    ``(alpha - 1)/(tau - 1) = inv_snz`` up to the rounding of the published values.
+    ``(alpha - 1)/(tau - 1) = inv_snz`` within the published uncertainties (``*_err``,
+    zero where the values are exact or no uncertainty was published).
     """
 
     name: str
@@ -25,6 +26,9 @@ class UniversalityClass:
     alpha: float
     inv_snz: float
     source: str
+    tau_err: float = 0.0
+    alpha_err: float = 0.0
+    inv_snz_err: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -33,6 +37,9 @@ class UniversalityClass:
             "alpha": self.alpha,
             "inv_snz": self.inv_snz,
             "source": self.source,
+            "tau_err": self.tau_err,
+            "alpha_err": self.alpha_err,
+            "inv_snz_err": self.inv_snz_err,
         }
 
 
@@ -69,7 +76,9 @@ UNIVERSALITY_CLASSES: tuple[UniversalityClass, ...] = (
         1.27,
         1.5,
         1.77,
-        "Durin & Zapperi, PRL 84, 4705 (2000); Bohn et al., Sci. Rep. 8, 1 (2018)",
+        "Durin & Zapperi, PRL 84, 4705 (2000) (tau = 1.27 +- 0.03); Bohn et al., "
+        "Sci. Rep. 8, 1 (2018)",
+        tau_err=0.03,
     ),
     UniversalityClass(
         "directed percolation, 2+1 dimensions",

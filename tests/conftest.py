@@ -1,0 +1,5 @@
+"""Shared fixtures. Plotting runs headless."""
+
+import matplotlib
+
+matplotlib.use("Agg")
