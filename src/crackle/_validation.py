@@ -17,9 +17,9 @@ __all__ = [
     "CrackleValueError",
     "check_1d",
     "check_2d",
+    "check_choice",
     "check_int",
     "check_real",
-    "check_choice",
     "param_error",
 ]
 
@@ -94,7 +94,10 @@ def check_1d(
         )
     if nonnegative and (arr < 0).any():
         raise param_error(
-            name, func, "non-negative", f"{int((arr < 0).sum())} negative value(s), min {arr.min():g}"
+            name,
+            func,
+            "non-negative",
+            f"{int((arr < 0).sum())} negative value(s), min {arr.min():g}",
         )
     if integer and (arr != np.round(arr)).any():
         raise param_error(
@@ -114,7 +117,9 @@ def check_2d(x: ArrayLike, name: str, func: str, *, min_rows: int = 1) -> NDArra
     if arr.ndim != 2:
         raise param_error(name, func, "an array of shape (n, L)", f"shape {arr.shape}")
     if arr.shape[0] < min_rows or arr.shape[1] < 1:
-        raise param_error(name, func, f"non-empty, with at least {min_rows} row(s)", f"shape {arr.shape}")
+        raise param_error(
+            name, func, f"non-empty, with at least {min_rows} row(s)", f"shape {arr.shape}"
+        )
     bad = ~np.isfinite(arr)
     if bad.any():
         rows = np.flatnonzero(bad.any(axis=1))

@@ -18,8 +18,11 @@ def analyze(
         ..., help="Run directory, or a .parquet/.csv/.npy/.npz file of sizes and durations."
     ),
     out: Path | None = typer.Option(
-        None, "--out", "-o", help="Run directory for the report (default: the run directory "
-        "itself, or runs/analyze-NAME for a file)."
+        None,
+        "--out",
+        "-o",
+        help="Run directory for the report (default: the run directory "
+        "itself, or runs/analyze-NAME for a file).",
     ),
     size_column: str | None = typer.Option(None, "--size-column", help="Column of sizes."),
     duration_column: str | None = typer.Option(
@@ -44,8 +47,9 @@ def analyze(
         else:
             av = read_avalanches(source, size_column=size_column, duration_column=duration_column)
             run = RunDir.create(out or Path("runs") / f"analyze-{source.stem}")
-            run.write_config({"command": "analyze", "source": str(source.resolve()),
-                              "n_boot": n_boot})
+            run.write_config(
+                {"command": "analyze", "source": str(source.resolve()), "n_boot": n_boot}
+            )
         progress.advance(task)
         progress.update(task, description="fitting")
         rep, paths = write_run_report(av, run, n_boot=n_boot)

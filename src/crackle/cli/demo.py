@@ -46,5 +46,7 @@ def demo(
     console.print("exact values at m = 1: tau = 1.5, alpha = 2, 1/(σνz) = 2")
     for note in rep.notes:
         console.print(f"[yellow]note:[/] {note}")
-    console.print(f"wrote {run.path}/: config.json, avalanches.parquet, shapes.npz, "
-                  f"report.json, figures/ ({len(paths) - 1} PNG)")
+    console.print(
+        f"wrote {run.path}/: config.json, avalanches.parquet, shapes.npz, "
+        f"report.json, figures/ ({len(paths) - 1} PNG)"
+    )

@@ -1,11 +1,11 @@
 """The run directory: every output of one run, in one folder with a fixed layout.
 
-    runs/NAME/
-      config.json         every parameter, the seed, the crackle and library versions
-      avalanches.parquet  one row per avalanche (size, duration, censored)
-      shapes.npz          shape sums per duration
-      report.json         the crackling report
-      figures/*.png
+runs/NAME/
+  config.json         every parameter, the seed, the crackle and library versions
+  avalanches.parquet  one row per avalanche (size, duration, censored)
+  shapes.npz          shape sums per duration
+  report.json         the crackling report
+  figures/*.png
 """
 
 from __future__ import annotations

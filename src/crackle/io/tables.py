@@ -76,8 +76,9 @@ class AvalancheWriter:
             self._writer.close()  # keep the .partial for inspection; never the final name
 
 
-def _pick(names: list[str], wanted: str | None, defaults: tuple[str, ...], what: str,
-          path: Path) -> str:
+def _pick(
+    names: list[str], wanted: str | None, defaults: tuple[str, ...], what: str, path: Path
+) -> str:
     if wanted is not None:
         if wanted not in names:
             raise CrackleValueError(

@@ -39,14 +39,24 @@ def plot_size_duration(fit: ScalingFit, ax: Any = None, *, predicted: float | No
     t = fit.durations.astype(float)
     ax.loglog(t, fit.mean_sizes, "o", ms=3, alpha=0.6, color="C0", label="<S>(T)")
     tt = np.geomspace(t.min(), t.max(), 50)
-    ax.loglog(tt, fit.predict(tt), "-", color="C3",
-              label=f"fit: 1/(σνz) = {fit.exponent:.3f} ± {fit.stderr:.3f}")
+    ax.loglog(
+        tt,
+        fit.predict(tt),
+        "-",
+        color="C3",
+        label=f"fit: 1/(σνz) = {fit.exponent:.3f} ± {fit.stderr:.3f}",
+    )
     if predicted is not None and np.isfinite(predicted):
         # Anchored at the geometric centre of the fitted range so both lines share a point.
         tc = float(np.sqrt(t.min() * t.max()))
         sc = float(fit.predict(tc))
-        ax.loglog(tt, sc * (tt / tc) ** predicted, "--", color="k",
-                  label=f"predicted (α-1)/(τ-1) = {predicted:.3f}")
+        ax.loglog(
+            tt,
+            sc * (tt / tc) ** predicted,
+            "--",
+            color="k",
+            label=f"predicted (α-1)/(τ-1) = {predicted:.3f}",
+        )
     ax.set_xlabel("duration T")
     ax.set_ylabel("mean size <S>")
     ax.legend(fontsize=8)
@@ -62,7 +72,7 @@ def plot_collapse(col: CollapseResult, ax: Any = None) -> Any:
     cmap = mpl.colormaps["viridis"]
     logt = np.log(col.durations.astype(float))
     span = max(float(logt.max() - logt.min()), 1e-12)
-    for i, t in enumerate(col.durations):
+    for i in range(col.durations.size):
         ax.plot(col.x, scaled[i], color=cmap((logt[i] - logt.min()) / span), lw=0.8, alpha=0.7)
     ax.plot(col.x, scaled.mean(axis=0), "k--", lw=1.5, label="mean shape")
     norm = mpl.colors.LogNorm(vmin=float(col.durations.min()), vmax=float(col.durations.max()))
@@ -143,8 +153,10 @@ def save_report_figures(rep: CracklingReport, directory: str | Path) -> list[Pat
     single("durations_ccdf.png", lambda ax: rep.duration_fit.plot(ax=ax))
     if rep.scaling is not None:
         scaling = rep.scaling
-        single("size_duration.png",
-               lambda ax: plot_size_duration(scaling, ax=ax, predicted=rep.inv_snz_predicted))
+        single(
+            "size_duration.png",
+            lambda ax: plot_size_duration(scaling, ax=ax, predicted=rep.inv_snz_predicted),
+        )
     if rep.collapse is not None:
         col = rep.collapse
         single("collapse.png", lambda ax: plot_collapse(col, ax=ax))

@@ -28,13 +28,23 @@ def load_run_avalanches(run: RunDir) -> Avalanches:
     """The avalanches of a run directory, with its shape sums when present."""
     if not run.avalanches.exists():
         partial = run.avalanches.with_name(run.avalanches.name + ".partial")
-        hint = " (an unfinished .partial file is there: the run was interrupted)" if (
-            partial.exists()) else ""
+        hint = (
+            " (an unfinished .partial file is there: the run was interrupted)"
+            if (partial.exists())
+            else ""
+        )
         raise FileNotFoundError(f"{run.path} has no avalanches.parquet{hint}")
     av = read_avalanches(run.avalanches)
     shapes = run.read_shapes()
-    return Avalanches(av.sizes, av.durations, av.censored_sizes, av.censored_durations,
-                      shapes, av.n_empty, {"source": str(run.path)})
+    return Avalanches(
+        av.sizes,
+        av.durations,
+        av.censored_sizes,
+        av.censored_durations,
+        shapes,
+        av.n_empty,
+        {"source": str(run.path)},
+    )
 
 
 def write_run_report(

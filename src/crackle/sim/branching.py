@@ -90,8 +90,13 @@ def branching_process(
         out.censored_durations,
         out.shapes,
         0,
-        {"source": "branching_process", "m": m, "n": n, "max_duration": max_duration,
-         "seed": seed_repr(seed)},
+        {
+            "source": "branching_process",
+            "m": m,
+            "n": n,
+            "max_duration": max_duration,
+            "seed": seed_repr(seed),
+        },
     )
 
 

@@ -56,8 +56,9 @@ def _verdict(fit: PowerLawFit, data_max: float, n_boot: int, seed: int) -> Power
         ok, reason = False, f"rejected by the bootstrap goodness of fit (p = {gof_p:.2g})"
     else:
         ok, reason = True, f"power law over {decades:.2f} decades"
-    return PowerLawVerdict(ok, decades, float(r_exp), float(p_exp), float(r_ln), float(p_ln),
-                           gof_p, reason)
+    return PowerLawVerdict(
+        ok, decades, float(r_exp), float(p_exp), float(r_ln), float(p_ln), gof_p, reason
+    )
 
 
 @dataclass(frozen=True)
@@ -128,38 +129,69 @@ class CracklingReport:
 
         return [
             ("avalanches", f"{self.n}", f"{self.n_censored} censored, {self.n_empty} empty"),
-            ("tau (sizes)", pm(self.tau, self.tau_err),
-             f"xmin = {self.size_fit.xmin:g}, n_tail = {self.size_fit.n_tail}; "
-             + self.sizes_verdict.reason),
-            ("alpha (durations)", pm(self.alpha, self.alpha_err),
-             f"xmin = {self.duration_fit.xmin:g}, n_tail = {self.duration_fit.n_tail}; "
-             + self.durations_verdict.reason),
+            (
+                "tau (sizes)",
+                pm(self.tau, self.tau_err),
+                f"xmin = {self.size_fit.xmin:g}, n_tail = {self.size_fit.n_tail}; "
+                + self.sizes_verdict.reason,
+            ),
+            (
+                "alpha (durations)",
+                pm(self.alpha, self.alpha_err),
+                f"xmin = {self.duration_fit.xmin:g}, n_tail = {self.duration_fit.n_tail}; "
+                + self.durations_verdict.reason,
+            ),
             ("1/(σνz) fitted", pm(self.inv_snz_fitted, self.inv_snz_fitted_err), "<S>(T) slope"),
-            ("1/(σνz) predicted", pm(self.inv_snz_predicted, self.inv_snz_predicted_err),
-             "(alpha - 1)/(tau - 1)"),
-            ("1/(σνz) collapse", pm(self.inv_snz_collapse, self.inv_snz_collapse_err),
-             "shape collapse"),
+            (
+                "1/(σνz) predicted",
+                pm(self.inv_snz_predicted, self.inv_snz_predicted_err),
+                "(alpha - 1)/(tau - 1)",
+            ),
+            (
+                "1/(σνz) collapse",
+                pm(self.inv_snz_collapse, self.inv_snz_collapse_err),
+                "shape collapse",
+            ),
             ("scaling mismatch", f"{self.scaling_mismatch:+.3f}", "fitted - predicted"),
-            ("nearest class", self.nearest.name,
-             f"distance {self.nearest.distance:.2f} "
-             + ("(consistent)" if self.nearest.consistent else "(not consistent)")),
-            ("critical?", "yes" if self.critical else "no",
-             "power laws and the scaling relation hold" if self.critical else
-             "see the verdicts and mismatch above"),
+            (
+                "nearest class",
+                self.nearest.name,
+                f"distance {self.nearest.distance:.2f} "
+                + ("(consistent)" if self.nearest.consistent else "(not consistent)"),
+            ),
+            (
+                "critical?",
+                "yes" if self.critical else "no",
+                "power laws and the scaling relation hold"
+                if self.critical
+                else "see the verdicts and mismatch above",
+            ),
         ]
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             k: getattr(self, k)
             for k in (
-                "n", "n_censored", "n_empty", "tau", "tau_err", "alpha", "alpha_err",
-                "inv_snz_fitted", "inv_snz_fitted_err", "inv_snz_predicted",
-                "inv_snz_predicted_err", "inv_snz_collapse", "inv_snz_collapse_err",
-                "scaling_mismatch", "collapse_mismatch",
+                "n",
+                "n_censored",
+                "n_empty",
+                "tau",
+                "tau_err",
+                "alpha",
+                "alpha_err",
+                "inv_snz_fitted",
+                "inv_snz_fitted_err",
+                "inv_snz_predicted",
+                "inv_snz_predicted_err",
+                "inv_snz_collapse",
+                "inv_snz_collapse_err",
+                "scaling_mismatch",
+                "collapse_mismatch",
             )
         }
-        out = {k: (None if isinstance(v, float) and not np.isfinite(v) else v)
-               for k, v in out.items()}
+        out = {
+            k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in out.items()
+        }
         out["critical"] = self.critical
         out["notes"] = list(self.notes)
         out["nearest_class"] = self.nearest.to_dict()

@@ -157,8 +157,11 @@ def nearest_class(
     floor = check_real(floor, "floor", func, low=0.0, low_open=True)
     given = [
         (v, max(check_real(e, f"{n}_err", func, low=0.0), floor), n)
-        for v, e, n in ((tau, tau_err, "tau"), (alpha, alpha_err, "alpha"),
-                        (inv_snz, inv_snz_err, "inv_snz"))
+        for v, e, n in (
+            (tau, tau_err, "tau"),
+            (alpha, alpha_err, "alpha"),
+            (inv_snz, inv_snz_err, "inv_snz"),
+        )
         if v is not None
     ]
     if not given:

@@ -166,8 +166,10 @@ def test_from_arrays_and_to_dict():
         (lambda: ck.avalanches_from_trajectories([[1.0, np.nan]], 1.0), "'q'"),
         (lambda: ck.avalanches_from_trajectories(np.ones((3, 4)), [1.0, 2.0]), "'threshold'"),
         (lambda: ck.avalanches_from_trajectories(np.ones((0, 4)), 1.0), "'q'"),
-        (lambda: ck.avalanches_from_trajectories(np.ones((2, 4)), 1.0, max_shape_duration=0),
-         "'max_shape_duration'"),
+        (
+            lambda: ck.avalanches_from_trajectories(np.ones((2, 4)), 1.0, max_shape_duration=0),
+            "'max_shape_duration'",
+        ),
         (lambda: ck.avalanches_from_counts([1, -1, 2]), "'counts'"),
         (lambda: ck.avalanches_from_counts([1, np.inf]), "'counts'"),
         (lambda: ck.avalanches_from_counts([1, 2], threshold=np.nan), "'threshold'"),

@@ -19,8 +19,9 @@ def synthetic_shapes(gamma, durations, noise=0.0, seed=0):
         pos += list(range(t))
         val += list(10 * prof)
         ev += [t] * 10
-    return ShapeSums.from_flat(np.array(dur), np.array(pos), np.array(val), np.array(ev),
-                               max(durations))
+    return ShapeSums.from_flat(
+        np.array(dur), np.array(pos), np.array(val), np.array(ev), max(durations)
+    )
 
 
 @pytest.mark.parametrize("gamma", [1.3, 1.5, 2.0, 2.5])
@@ -45,8 +46,9 @@ def test_error_is_a_slow_twin_match():
 
 
 def test_noise_gives_an_honest_error_bar():
-    col = ck.shape_collapse(synthetic_shapes(1.7, list(range(10, 300, 5)), noise=0.05),
-                            min_count=10)
+    col = ck.shape_collapse(
+        synthetic_shapes(1.7, list(range(10, 300, 5)), noise=0.05), min_count=10
+    )
     assert np.isfinite(col.gamma_err)
     assert col.gamma_err > 0
     assert abs(col.gamma - 1.7) < 4 * col.gamma_err + 0.01

@@ -1,0 +1,91 @@
+"""The demo and analyze commands, end to end in a temporary folder."""
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from crackle.cli.main import _register, app
+
+_register()
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "demo"
+    res = runner.invoke(app, ["demo", "--n", "30000", "--seed", "1", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    return out, res.output
+
+
+def test_demo_writes_a_complete_run_directory(demo_run):
+    out, output = demo_run
+    for name in ("config.json", "avalanches.parquet", "shapes.npz", "report.json"):
+        assert (out / name).is_file(), name
+    for fig in (
+        "summary.png",
+        "sizes_ccdf.png",
+        "durations_ccdf.png",
+        "size_duration.png",
+        "collapse.png",
+    ):
+        assert (out / "figures" / fig).stat().st_size > 10_000, fig
+    rep = json.loads((out / "report.json").read_text())
+    assert abs(rep["tau"] - 1.5) < 0.1
+    assert json.loads((out / "config.json").read_text())["parameters"]["seed"] == 1
+    assert "tau (sizes)" in output
+    assert not list(out.glob("*.partial"))
+    assert not list(out.glob(".*.tmp"))
+
+
+def test_analyze_a_run_directory(demo_run, tmp_path):
+    out, _ = demo_run
+    res = runner.invoke(app, ["analyze", str(out), "--out", str(tmp_path / "re")])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "re" / "figures" / "collapse.png").exists()  # shapes were read back
+
+
+def test_analyze_csv_and_npy(tmp_path):
+    from crackle.sim import branching_process
+
+    av = branching_process(1.0, 20_000, seed=5)
+    csv = tmp_path / "av.csv"
+    csv.write_text(
+        "S,T\n" + "\n".join(f"{s},{t}" for s, t in zip(av.sizes, av.durations, strict=True))
+    )
+    res = runner.invoke(app, ["analyze", str(csv), "--out", str(tmp_path / "a")])
+    assert res.exit_code == 0, res.output
+    rep = json.loads((tmp_path / "a" / "report.json").read_text())
+    assert rep["n"] == av.n
+    assert rep["collapse"] is None  # a table has no profiles, and the report says so
+    assert any("shape" in note for note in rep["notes"])
+    npy = tmp_path / "av.npy"
+    np.save(npy, np.column_stack([av.sizes, av.durations]))
+    res = runner.invoke(app, ["analyze", str(npy), "--out", str(tmp_path / "b")])
+    assert res.exit_code == 0, res.output
+
+
+@pytest.mark.parametrize(
+    ("content", "suffix", "needle"),
+    [
+        ("size,duration\n1,1\nnan,2\n", ".csv", "finite"),
+        ("a,b\n1,1\n", ".csv", "no sizes column"),
+        ("whatever", ".txt", "cannot read"),
+        ("size,duration\n1,1\n2,2\n", ".csv", "at least 50"),
+    ],
+)
+def test_analyze_bad_input_is_one_clear_line(tmp_path, content, suffix, needle):
+    f = tmp_path / f"bad{suffix}"
+    f.write_text(content)
+    res = runner.invoke(app, ["analyze", str(f), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2
+    assert needle in res.output
+    assert "Traceback" not in res.output
+
+
+def test_analyze_missing_file(tmp_path):
+    res = runner.invoke(app, ["analyze", str(tmp_path / "nope.csv")])
+    assert res.exit_code == 2
+    assert "no such file" in res.output
