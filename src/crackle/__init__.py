@@ -19,7 +19,25 @@ from crackle.events import (
     avalanches_from_trajectories,
     concat_avalanches,
 )
-from crackle.stats import *  # noqa: F403  (TEMPORARY while stats lands; replaced by explicit names)
+from crackle.stats import (
+    UNIVERSALITY_CLASSES,
+    ClassMatch,
+    CollapseResult,
+    CracklingReport,
+    PowerLawComparison,
+    PowerLawFit,
+    PowerLawGof,
+    PowerLawVerdict,
+    ScalingFit,
+    UniversalityClass,
+    crackling_report,
+    fit_power_law,
+    fit_size_duration,
+    nearest_class,
+    predicted_exponent,
+    sample_power_law,
+    shape_collapse,
+)
 
 if TYPE_CHECKING:
     from crackle import nn, sim
@@ -31,10 +49,14 @@ __all__ = [
     "UNIVERSALITY_CLASSES",
     "AvalancheAccumulator",
     "Avalanches",
+    "ClassMatch",
     "CollapseResult",
     "CrackleValueError",
     "CracklingReport",
+    "PowerLawComparison",
     "PowerLawFit",
+    "PowerLawGof",
+    "PowerLawVerdict",
     "ScalingFit",
     "ShapeSums",
     "UniversalityClass",
@@ -48,6 +70,8 @@ __all__ = [
     "meanfield",
     "nearest_class",
     "nn",
+    "predicted_exponent",
+    "sample_power_law",
     "shape_collapse",
     "sim",
 ]

@@ -61,6 +61,25 @@ def _verdict(fit: PowerLawFit, data_max: float, n_boot: int, seed: int) -> Power
     )
 
 
+def _drift_note(
+    sizes: np.ndarray, durations: np.ndarray, scaling: ScalingFit, tmax: int | None
+) -> list[str]:
+    """Refit <S>(T) from twice the first duration: a slope that moves by more than its
+    errors allow shows corrections to scaling at short durations."""
+    try:
+        upper = fit_size_duration(sizes, durations, tmin=2 * scaling.tmin, tmax=tmax)
+    except ValueError:
+        return []
+    diff = upper.exponent - scaling.exponent
+    if abs(diff) > 3 * float(np.hypot(upper.stderr, scaling.stderr)) and abs(diff) > 0.02:
+        return [
+            f"<S>(T) slope drifts with the range: {scaling.exponent:.3f} from T >= "
+            f"{scaling.tmin}, {upper.exponent:.3f} from T >= {upper.tmin} (corrections to "
+            "scaling at short durations; consider a larger tmin)"
+        ]
+    return []
+
+
 @dataclass(frozen=True)
 class CracklingReport:
     """Everything the crackling-noise battery says about a set of avalanches.
@@ -293,6 +312,8 @@ def crackling_report(
     except ValueError as exc:
         scaling, fitted, fitted_err = None, float("nan"), float("nan")
         notes.append(f"<S>(T) not fitted: {exc}")
+    if scaling is not None:
+        notes += _drift_note(sizes, durations, scaling, tmax)
 
     col: CollapseResult | None = None
     g, g_err = float("nan"), float("nan")

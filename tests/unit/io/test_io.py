@@ -61,3 +61,12 @@ def test_rundir_refuses_a_file(tmp_path):
     f.write_text("")
     with pytest.raises(FileExistsError):
         RunDir.create(f)
+
+
+def test_atomic_files_get_ordinary_permissions(tmp_path):
+    import os
+
+    p = write_json(tmp_path / "x.json", {})
+    mask = os.umask(0)
+    os.umask(mask)
+    assert p.stat().st_mode & 0o777 == 0o666 & ~mask
