@@ -328,11 +328,15 @@ def crackling_report(
         except ValueError as exc:
             notes.append(f"no shape collapse: {exc}")
 
-    exps = {"tau": size_fit.alpha, "alpha": duration_fit.alpha}
-    errs = {"tau_err": size_fit.sigma, "alpha_err": duration_fit.sigma}
-    if np.isfinite(fitted):
-        exps["inv_snz"], errs["inv_snz_err"] = fitted, fitted_err
-    match = nearest_class(**exps, **errs)
+    have_fit = bool(np.isfinite(fitted))
+    match = nearest_class(
+        tau=size_fit.alpha,
+        alpha=duration_fit.alpha,
+        inv_snz=fitted if have_fit else None,
+        tau_err=size_fit.sigma,
+        alpha_err=duration_fit.sigma,
+        inv_snz_err=fitted_err if have_fit else 0.0,
+    )
     return CracklingReport(
         n=av.n,
         n_censored=av.n_censored,
