@@ -21,3 +21,12 @@ def test_sim_is_lazy_and_reachable():
     from crackle.sim import branching_process
 
     assert ck.sim.branching_process is branching_process
+
+
+def test_branching_process_does_not_import_torch_but_finite_width_is_reachable():
+    code = (
+        "import sys; from crackle.sim import branching_process; a = 'torch' in sys.modules; "
+        "import crackle.sim as s; f = s.simulate_finite_width; print(a, 'torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]

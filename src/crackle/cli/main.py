@@ -15,7 +15,7 @@ app = typer.Typer(
 
 def _register() -> None:
     # Command modules attach themselves to `app` on import.
-    from crackle.cli import analyze, demo  # noqa: F401
+    from crackle.cli import analyze, demo, meanfield  # noqa: F401
 
 
 def main() -> None:
