@@ -174,7 +174,7 @@ class CracklingReport:
             ("scaling mismatch", f"{self.scaling_mismatch:+.3f}", "fitted - predicted"),
             (
                 "nearest class",
-                self.nearest.name,
+                self.nearest.name.split(" / ")[0],
                 f"distance {self.nearest.distance:.2f} "
                 + ("(consistent)" if self.nearest.consistent else "(not consistent)"),
             ),
