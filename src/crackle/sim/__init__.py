@@ -1,7 +1,8 @@
 """Generators with known physics (loaded lazily by ``import crackle``).
 
 ``branching_process`` is numpy only. The torch-based finite-width Monte Carlo
-(``simulate_finite_width``, ``compare_with_mean_field``) loads torch on first use.
+(``simulate_finite_width``, ``compare_with_mean_field``) and the Gaussian-network
+avalanche simulator (``gaussian_avalanches``) load torch on first use.
 """
 
 from __future__ import annotations
@@ -11,12 +12,23 @@ from typing import Any
 
 from crackle.sim.branching import branching_process
 
-__all__ = ["branching_process", "compare_with_mean_field", "simulate_finite_width"]
+__all__ = [
+    "branching_process",
+    "compare_with_mean_field",
+    "gaussian_avalanches",
+    "iter_gaussian_avalanches",
+    "simulate_finite_width",
+]
 
-_TORCH_NAMES = {"simulate_finite_width", "compare_with_mean_field"}
+_TORCH_NAMES = {
+    "simulate_finite_width": "crackle.sim.finite_width",
+    "compare_with_mean_field": "crackle.sim.finite_width",
+    "gaussian_avalanches": "crackle.sim.gaussian",
+    "iter_gaussian_avalanches": "crackle.sim.gaussian",
+}
 
 
 def __getattr__(name: str) -> Any:
     if name in _TORCH_NAMES:
-        return getattr(importlib.import_module("crackle.sim.finite_width"), name)
+        return getattr(importlib.import_module(_TORCH_NAMES[name]), name)
     raise AttributeError(f"module 'crackle.sim' has no attribute {name!r}")

@@ -26,18 +26,11 @@ from numpy.typing import NDArray
 
 from crackle._random import SeedLike, as_generator, seed_repr
 from crackle._validation import check_choice, check_int, check_real, param_error
+from crackle.sim._torch import TORCH_ACTIVATIONS
 
 __all__ = ["FiniteWidthResult", "compare_with_mean_field", "simulate_finite_width"]
 
-_TORCH_ACTS = {
-    "tanh": torch.tanh,
-    "relu": torch.relu,
-    "erf": torch.erf,
-    "linear": lambda x: x,
-    "hard_tanh": lambda x: torch.clamp(x, -1.0, 1.0),
-    "selu": torch.nn.functional.selu,
-    "gelu": torch.nn.functional.gelu,
-}
+_TORCH_ACTS = TORCH_ACTIVATIONS
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,147 @@
+"""Benchmark of the Gaussian-network avalanche simulator.
+
+    python benchmarks/bench_gaussian.py [--device cuda] [--widths 256 512 1024] [--quick]
+
+For each width, at criticality (sigma_w^2 = 1 + 1/N, sigma_b = 0, q0 = 1e-3):
+1. useful FLOP/s of the simulator (2 N^2 per live sample per layer) against the dense
+   matrix product torch.mm of the same shapes (batch x N by N x N), timed in the same
+   run: ratio (target >= 0.7 at width >= 256);
+2. compaction against full-depth propagation of the same inputs (every input through
+   every layer): speed-up;
+3. memory flat in n: peak memory (GPU: max allocated; CPU: peak RSS growth) at n and 4n
+   with keep_events=False.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+
+import numpy as np
+import torch
+
+from crackle.sim import gaussian as g
+
+
+def sync(dev: torch.device) -> None:
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+
+
+def gemm_flops(k: int, n: int, dev: torch.device, dt: torch.dtype, reps: int) -> float:
+    a = torch.randn(k, n, device=dev, dtype=dt)
+    w = torch.randn(n, n, device=dev, dtype=dt)
+    b = torch.randn(n, device=dev, dtype=dt)
+    for _ in range(3):
+        torch.addmm(b, a, w.T)
+    sync(dev)
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        torch.addmm(b, a, w.T)
+    sync(dev)
+    return 2.0 * k * n * n * reps / (time.perf_counter() - t0)
+
+
+def rows_processed(av_chunks: list, depth: int) -> int:
+    # Each input costs one matrix row per layer it enters: T + 1 layers for a complete
+    # avalanche (the layer where it falls below threshold), depth for a censored one,
+    # one for an empty one.
+    rows = 0
+    for c in av_chunks:
+        rows += int(np.minimum(c.durations + 1, depth).sum())
+        rows += depth * c.n_censored + c.n_empty
+    return rows
+
+
+def full_depth(
+    k: int, width: int, depth: int, sw: float, dev: torch.device, dt: torch.dtype, seed: int
+) -> None:
+    gen = torch.Generator(device=dev).manual_seed(seed)
+    h = g._inputs(k, width, 1e-3, gen, dev, dt)
+    for layer in range(depth):
+        w, b = g._layer(gen, width, sw, 0.0, dev, dt)
+        z = torch.addmm(b, h, w.T)
+        z.pow(2).mean(dim=1)
+        h = torch.tanh(z) if layer + 1 < depth else z
+    sync(dev)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--widths", type=int, nargs="+", default=[256, 512, 1024])
+    ap.add_argument("--depth", type=int, default=400)
+    ap.add_argument("--batch", type=int, default=None, help="inputs per weight draw")
+    ap.add_argument("--n", type=int, default=None)
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    dev = torch.device(args.device)
+    dt = torch.float32
+    if dev.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = False  # plain float32, as the simulator
+    print(
+        f"device: {torch.cuda.get_device_name(dev) if dev.type == 'cuda' else 'cpu'}, "
+        f"float32, depth {args.depth}"
+    )
+    for width in args.widths:
+        k = args.batch or (8192 if dev.type == "cuda" else 1024)
+        n = args.n or (k * (4 if args.quick else 16))
+        sw = 1.0 + 1.0 / width
+        kw = dict(n=n, q0=1e-3, resample_every=k, seed=0, device=dev, dtype=dt)
+        list(g.iter_gaussian_avalanches(width, 20, sw, n=k, resample_every=k, device=dev))
+        sync(dev)
+        t0 = time.perf_counter()
+        chunks = [c for _, c in g.iter_gaussian_avalanches(width, args.depth, sw, **kw)]
+        sync(dev)
+        t_sim = time.perf_counter() - t0
+        rows = rows_processed(chunks, args.depth)
+        useful = 2.0 * width * width * rows / t_sim
+        peak = gemm_flops(k, width, dev, dt, reps=50 if dev.type == "cuda" else 10)
+        n_draws = -(-n // k)
+        t0 = time.perf_counter()
+        for d in range(min(n_draws, 2)):
+            full_depth(k, width, args.depth, sw, dev, dt, g._draw_seed(0, d))
+        t_full = (time.perf_counter() - t0) * n_draws / min(n_draws, 2)
+        mean_rows = rows / n
+        print(
+            f"width {width}: n = {n}, {k} inputs per draw, {mean_rows:.1f} layers per "
+            f"input on average (of {args.depth})"
+        )
+        print(
+            f"  simulator {t_sim:.2f} s, useful {useful / 1e12:.3f} TFLOP/s; dense GEMM "
+            f"same shapes {peak / 1e12:.3f} TFLOP/s; ratio {useful / peak:.2f} "
+            f"(target >= 0.7)"
+        )
+        print(f"  full-depth propagation {t_full:.2f} s; compaction speed-up {t_full / t_sim:.1f}x")
+    # Memory flat in n (smallest width): the streaming path keeps shapes and counts only.
+    width = args.widths[0]
+    k = args.batch or (8192 if dev.type == "cuda" else 1024)
+    peaks = []
+    for mult in (1, 4):
+        if dev.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(dev)
+        rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        g.gaussian_avalanches(
+            width,
+            args.depth,
+            1 + 1 / width,
+            n=k * 4 * mult,
+            resample_every=k,
+            seed=1,
+            device=dev,
+            keep_events=False,
+        )
+        if dev.type == "cuda":
+            peaks.append(torch.cuda.max_memory_allocated(dev) / 2**20)
+        else:
+            peaks.append((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) / 1024)
+    what = "GPU max allocated" if dev.type == "cuda" else "RSS growth"
+    print(
+        f"memory ({what}), keep_events=False, width {width}: n = {k * 4}: "
+        f"{peaks[0]:.0f} MB; n = {k * 16}: {peaks[1]:.0f} MB"
+    )
+
+
+if __name__ == "__main__":
+    main()

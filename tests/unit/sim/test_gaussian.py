@@ -1,0 +1,117 @@
+"""The Gaussian-network avalanche simulator against a full-depth twin and exact laws."""
+
+import numpy as np
+import pytest
+import torch
+from scipy import special
+
+import crackle as ck
+from crackle.sim import gaussian as g
+
+
+def full_depth_trajectories(k, width, depth, sw, sb, q0, seed_int, dtype=torch.float64):
+    """The obvious version: every input through every layer, no compaction, same RNG."""
+    gen = torch.Generator().manual_seed(seed_int)
+    h = g._inputs(k, width, q0, gen, torch.device("cpu"), dtype)
+    qs = []
+    for layer in range(depth):
+        w, b = g._layer(gen, width, sw, sb, torch.device("cpu"), dtype)
+        z = h @ w.T + b
+        qs.append(z.pow(2).mean(dim=1))
+        h = torch.tanh(z) if layer + 1 < depth else z
+    return torch.stack(qs, dim=1).numpy()
+
+
+@pytest.mark.parametrize(("sw", "sb"), [(1.0 + 1 / 32, 0.0), (0.9, 0.0), (1.5, 1e-4)])
+def test_compaction_matches_full_depth_twin(sw, sb):
+    k, width, depth, q0 = 300, 32, 40, 1e-3
+    chunks = list(
+        g.iter_gaussian_avalanches(
+            width, depth, sw, sb, n=k, q0=q0, resample_every=k, seed=5, dtype="float64"
+        )
+    )
+    assert len(chunks) == 1
+    av = chunks[0][1]
+    q = full_depth_trajectories(k, width, depth, sw, sb, q0, g._draw_seed(5, 0))
+    ref = ck.avalanches_from_trajectories(q, q0, max_shape_duration=depth)
+    np.testing.assert_array_equal(av.durations, ref.durations)
+    np.testing.assert_allclose(av.sizes, ref.sizes, rtol=1e-12)
+    assert av.n_censored == ref.n_censored
+    assert av.n_empty == ref.n_empty
+    np.testing.assert_allclose(av.shapes.sums, ref.shapes.sums, rtol=1e-12)
+
+
+def test_first_layer_law_is_exact():
+    # Given the input, z^1_i ~ N(0, sigma_w^2 q0 + sigma_b^2) independently, so
+    # q^1 = (sigma_w^2 q0 + sigma_b^2) chi^2_N / N: P(q^1 > q0) is a chi^2 tail.
+    width, sw, sb, q0, n = 16, 1.3, 2e-4, 1e-3, 40_000
+    av = ck.sim.gaussian_avalanches(width, 1, sw, sb, n=n, q0=q0, resample_every=1, seed=1)
+    scale = sw * q0 + sb
+    p_above = special.chdtrc(width, width * q0 / scale)
+    frac = (av.n_censored) / n  # depth 1: above threshold at layer 1 = censored
+    assert abs(frac - p_above) < 4 * np.sqrt(p_above * (1 - p_above) / n)
+    assert av.n_empty == n - av.n_censored
+
+
+def test_same_seed_same_avalanches_whatever_the_grouping():
+    kw = dict(n=700, resample_every=100, seed=3, q0=1e-3)
+    whole = ck.sim.gaussian_avalanches(24, 30, 1.05, **kw)
+    again = ck.sim.gaussian_avalanches(24, 30, 1.05, **kw)
+    np.testing.assert_array_equal(whole.sizes, again.sizes)
+    # Resuming from draw 4 gives exactly the draws 4.. of an uninterrupted run.
+    first = [c for _, c in g.iter_gaussian_avalanches(24, 30, 1.05, **kw)]
+    tail = [c for _, c in g.iter_gaussian_avalanches(24, 30, 1.05, start_draw=4, **kw)]
+    for a, b in zip(first[4:], tail, strict=True):
+        np.testing.assert_array_equal(a.sizes, b.sizes)
+        np.testing.assert_array_equal(a.durations, b.durations)
+    other = ck.sim.gaussian_avalanches(24, 30, 1.05, **{**kw, "seed": 4})
+    assert not np.array_equal(whole.sizes, other.sizes)
+
+
+def test_phases_order_and_chaos():
+    kw = dict(n=2000, seed=0, q0=1e-3, resample_every=500)
+    ordered = ck.sim.gaussian_avalanches(64, 60, 0.8, **kw)
+    chaotic = ck.sim.gaussian_avalanches(64, 60, 3.0, **kw)
+    assert ordered.n_censored == 0
+    assert ordered.n > 0
+    assert ordered.durations.max() < 15
+    assert chaotic.n_censored > 0.45 * 2000  # most non-empty ones never come back
+
+
+def test_overflow_is_censored_not_nan():
+    av = ck.sim.gaussian_avalanches(
+        16, 400, 50.0, n=50, activation="linear", q0=1.0, seed=0, resample_every=50
+    )
+    assert av.info["n_overflow"] > 0
+    assert np.isfinite(av.censored_sizes).all()
+    assert np.isfinite(av.sizes).all()
+
+
+def test_streaming_mode_keeps_only_summaries():
+    seen = []
+    av = ck.sim.gaussian_avalanches(
+        16, 20, 1.0, n=300, resample_every=100, seed=0, keep_events=False, sink=seen.append
+    )
+    assert av.n == 0
+    assert av.info["n_complete"] == sum(c.n for c in seen)
+    assert av.shapes.counts.sum() == av.info["n_complete"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"width": 0}, "'width'"),
+        ({"depth": -1}, "'depth'"),
+        ({"sigma_w2": 0.0}, "'sigma_w2'"),
+        ({"sigma_b2": -1.0}, "'sigma_b2'"),
+        ({"q0": 0.0}, "'q0'"),
+        ({"activation": "sigmoidish"}, "'activation'"),
+        ({"dtype": "float16"}, "'dtype'"),
+        ({"device": "cuda:7" if torch.cuda.is_available() else "cuda"}, "'device'"),
+        ({"device": "nonsense"}, "'device'"),
+    ],
+)
+def test_bad_input(kwargs, name):
+    args = {"width": 8, "depth": 5, "sigma_w2": 1.0, "n": 10, **kwargs}
+    with pytest.raises(ValueError, match=name):
+        ck.sim.gaussian_avalanches(**args)
