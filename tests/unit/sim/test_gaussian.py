@@ -41,11 +41,14 @@ def test_compaction_matches_full_depth_twin(sw, sb):
     np.testing.assert_allclose(av.shapes.sums, ref.shapes.sums, rtol=1e-12)
 
 
-def test_first_layer_law_is_exact():
+@pytest.mark.parametrize("method", ["matrix", "marginal"])
+def test_first_layer_law_is_exact(method):
     # Given the input, z^1_i ~ N(0, sigma_w^2 q0 + sigma_b^2) independently, so
     # q^1 = (sigma_w^2 q0 + sigma_b^2) chi^2_N / N: P(q^1 > q0) is a chi^2 tail.
     width, sw, sb, q0, n = 16, 1.3, 2e-4, 1e-3, 40_000
-    av = ck.sim.gaussian_avalanches(width, 1, sw, sb, n=n, q0=q0, resample_every=1, seed=1)
+    av = ck.sim.gaussian_avalanches(
+        width, 1, sw, sb, n=n, q0=q0, resample_every=1, seed=1, method=method
+    )
     scale = sw * q0 + sb
     p_above = special.chdtrc(width, width * q0 / scale)
     frac = (av.n_censored) / n  # depth 1: above threshold at layer 1 = censored
@@ -115,3 +118,32 @@ def test_bad_input(kwargs, name):
     args = {"width": 8, "depth": 5, "sigma_w2": 1.0, "n": 10, **kwargs}
     with pytest.raises(ValueError, match=name):
         ck.sim.gaussian_avalanches(**args)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("sw", "sb"), [(1.0 + 2 / 48, 0.0), (1.3, 1e-4)])
+def test_marginal_method_has_the_matrix_laws(sw, sb):
+    """One input's trajectory has the same law whether its weights come from a matrix
+    draw or from the exact conditional law (marginal). With resample_every=1 the matrix
+    path's inputs are independent, so two-sample tests apply (inputs that share a draw
+    are strongly correlated: the effective sample size is nearer the number of draws)."""
+    from scipy import stats
+
+    kw = dict(n=6000, q0=1e-3, seed=11)
+    a = ck.sim.gaussian_avalanches(48, 80, sw, sb, method="matrix", resample_every=1, **kw)
+    b = ck.sim.gaussian_avalanches(48, 80, sw, sb, method="marginal", resample_every=6000, **kw)
+    assert stats.ks_2samp(a.durations, b.durations).pvalue > 1e-3
+    assert stats.ks_2samp(a.sizes, b.sizes).pvalue > 1e-3
+    for x, y in ((a.n_censored, b.n_censored), (a.n_empty, b.n_empty)):
+        p = (x + y) / 12_000
+        assert abs(x - y) / 6000 < 5 * np.sqrt(2 * p * (1 - p) / 6000) + 1e-9
+
+
+def test_the_distribution_check_can_fail():
+    """The same two-sample test tells sigma_w^2 = 1 + 2/N and 1 + 5/N apart."""
+    from scipy import stats
+
+    kw = dict(n=6000, q0=1e-3, seed=11, resample_every=6000, method="marginal")
+    a = ck.sim.gaussian_avalanches(48, 80, 1.0 + 2 / 48, **kw)
+    b = ck.sim.gaussian_avalanches(48, 80, 1.0 + 5 / 48, **kw)
+    assert stats.ks_2samp(a.durations, b.durations).pvalue < 1e-6
