@@ -294,14 +294,12 @@ def gaussian_avalanches(
     >>> av.n + av.n_censored + av.n_empty
     2000
     """
-    acc = (
-        AvalancheAccumulator(
-            max_shape_duration=depth if max_shape_duration is None else max_shape_duration,
-            keep_events=keep_events,
-            sink=sink,
-        )
-        if isinstance(depth, int) and depth >= 1
-        else None
+    depth = check_int(depth, "depth", _FUNC, low=1)
+    shape_len = depth if max_shape_duration is None else max_shape_duration
+    acc = AvalancheAccumulator(
+        max_shape_duration=check_int(shape_len, "max_shape_duration", _FUNC, low=1),
+        keep_events=keep_events,
+        sink=sink,
     )
     n_overflow, done = 0, 0
     for _, chunk in iter_gaussian_avalanches(
@@ -319,14 +317,11 @@ def gaussian_avalanches(
         max_shape_duration=max_shape_duration,
         method=method,
     ):
-        assert acc is not None  # depth was validated by the iterator
         acc.update(chunk)
         n_overflow += int(chunk.info["n_overflow"])
         done += chunk.n + chunk.n_censored + chunk.n_empty
         if progress is not None:
             progress(done)
-    if acc is None:
-        raise param_error("depth", _FUNC, "an integer >= 1", depth)
     info: dict[str, Any] = {
         "source": "gaussian_avalanches",
         "width": width,
