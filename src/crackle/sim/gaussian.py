@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from crackle._random import seed_repr
-from crackle._validation import check_choice, check_int, check_real, param_error
+from crackle._validation import check_choice, check_int, check_real
 from crackle.events.accumulator import AvalancheAccumulator
 from crackle.events.avalanches import Avalanches
 from crackle.events.shapes import ShapeSums
