@@ -23,6 +23,7 @@ import time
 import numpy as np
 import torch
 
+from crackle.sim import _gaussian_kernel as gk
 from crackle.sim import gaussian as g
 
 
@@ -60,9 +61,9 @@ def full_depth(
     k: int, width: int, depth: int, sw: float, dev: torch.device, dt: torch.dtype, seed: int
 ) -> None:
     gen = torch.Generator(device=dev).manual_seed(seed)
-    h = g._inputs(k, width, 1e-3, gen, dev, dt)
+    h = gk._inputs(k, width, 1e-3, gen, dev, dt)
     for layer in range(depth):
-        w, b = g._layer(gen, width, sw, 0.0, dev, dt)
+        w, b = gk._layer(gen, width, sw, 0.0, dev, dt)
         z = torch.addmm(b, h, w.T)
         z.pow(2).mean(dim=1)
         h = torch.tanh(z) if layer + 1 < depth else z
@@ -103,7 +104,7 @@ def main() -> None:
         n_draws = -(-n // k)
         t0 = time.perf_counter()
         for d in range(min(n_draws, 2)):
-            full_depth(k, width, args.depth, sw, dev, dt, g._draw_seed(0, d))
+            full_depth(k, width, args.depth, sw, dev, dt, gk._draw_seed(0, d))
         t_full = (time.perf_counter() - t0) * n_draws / min(n_draws, 2)
         mean_rows = rows / n
         print(

@@ -7,148 +7,30 @@ the work is proportional to the total duration of the avalanches, not to n x dep
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
 from crackle._random import seed_repr
-from crackle._validation import check_choice, check_int, check_real
+from crackle._validation import check_choice, check_int, check_real, param_error
 from crackle.events.accumulator import AvalancheAccumulator
 from crackle.events.avalanches import Avalanches
-from crackle.events.shapes import ShapeSums
+from crackle.sim._gaussian_kernel import (
+    _MARGINAL_BLOCK_ELEMENTS,
+    _draw_seed,
+    _group_size,
+    _run_group,
+)
 from crackle.sim._torch import TORCH_ACTIVATIONS, resolve_device, resolve_dtype
 
 __all__ = ["gaussian_avalanches", "iter_gaussian_avalanches"]
 
 _FUNC = "gaussian_avalanches"
-
-
-def _draw_seed(entropy: int, draw: int) -> int:
-    # One independent stream per weight draw, so the avalanches of draw d do not depend
-    # on how draws are grouped into chunks or which ran before.
-    ss = np.random.SeedSequence(entropy=entropy, spawn_key=(draw,))
-    return int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
-
-
-def _inputs(
-    k: int, width: int, q0: float, gen: torch.Generator, dev: torch.device, dt: torch.dtype
-) -> torch.Tensor:
-    """k inputs of per-neuron signal strength exactly q0: (1/N) |x|^2 = q0."""
-    x = torch.randn(k, width, generator=gen, device=dev, dtype=dt)
-    return x * torch.sqrt(q0 / x.pow(2).mean(dim=1, keepdim=True))
-
-
-def _layer(
-    gen: torch.Generator, width: int, sw: float, sb: float, dev: torch.device, dt: torch.dtype
-) -> tuple[torch.Tensor, torch.Tensor]:
-    w = torch.randn(width, width, generator=gen, device=dev, dtype=dt) * np.sqrt(sw / width)
-    b = torch.randn(width, generator=gen, device=dev, dtype=dt) * np.sqrt(sb)
-    return w, b
-
-
-# Rows whose avalanche ended stay in the batch (masked) for up to this many layers before
-# the batch is compacted: compacting means a host-device synchronisation, which on a GPU
-# costs more than the wasted rows.
-_COMPACT_EVERY = 8
-_MARGINAL_BLOCK_ELEMENTS = 1 << 24
-
-
-def _run_draw(
-    k: int,
-    width: int,
-    depth: int,
-    sw: float,
-    sb: float,
-    q0: float,
-    phi: Callable[[torch.Tensor], torch.Tensor],
-    gen: torch.Generator,
-    dev: torch.device,
-    dt: torch.dtype,
-    max_shape: int | None,
-    method: str = "matrix",
-) -> Avalanches:
-    """k inputs through one weight draw, with compaction; avalanches on the CPU.
-
-    ``method="matrix"``: the inputs share the layers' weights and go through them as one
-    matrix product per layer. ``method="marginal"``: each input's own trajectory is
-    sampled from its exact conditional law, z^l | h^{l-1} ~ N(0, (sigma_w^2 |h|^2/N +
-    sigma_b^2) I), in O(N) per layer instead of O(N^2); the same law for every single
-    avalanche, without the correlations between inputs that share weights.
-    """
-    h = _inputs(k, width, q0, gen, dev, dt)
-    ids = torch.arange(k, device=dev)
-    alive = torch.ones(k, dtype=torch.bool, device=dev)
-    overflow = torch.zeros(k, dtype=torch.int32, device=dev)  # per input, never synced
-    rec_ids: list[torch.Tensor] = []
-    rec_q: list[torch.Tensor] = []
-    rec_on: list[torch.Tensor] = []
-    for layer in range(depth):
-        if method == "matrix":
-            w, b = _layer(gen, width, sw, sb, dev, dt)
-            z = torch.addmm(b, h, w.T)
-        else:
-            scale = torch.sqrt(sw * h.pow(2).mean(dim=1, keepdim=True) + sb)
-            z = scale * torch.randn(h.shape, generator=gen, device=dev, dtype=dt)
-        q = z.pow(2).mean(dim=1)
-        finite = torch.isfinite(q)
-        overflow.index_add_(0, ids, (alive & ~finite).to(torch.int32))
-        # A layer belongs to the avalanche when the input was still in it and stays above.
-        alive = alive & finite & (q > q0)
-        rec_ids.append(ids)
-        rec_q.append(q)
-        rec_on.append(alive)
-        if (layer + 1) % _COMPACT_EVERY == 0:
-            keep = torch.nonzero(alive).squeeze(1)  # one synchronisation per stretch
-            if keep.numel() == 0:
-                break
-            if keep.numel() < alive.numel():
-                ids, z, alive = ids[keep], z[keep], alive[keep]
-        # The next layer's input; the first layer takes the raw input, as in Poole et al.
-        h = phi(z) if layer + 1 < depth else z
-    return _to_avalanches(k, rec_ids, rec_q, rec_on, overflow > 0, ids[alive], max_shape)
-
-
-def _to_avalanches(
-    k: int,
-    rec_ids: list[torch.Tensor],
-    rec_q: list[torch.Tensor],
-    rec_on: list[torch.Tensor],
-    overflow: torch.Tensor,
-    still_alive: torch.Tensor,
-    max_shape: int | None,
-) -> Avalanches:
-    n_layers = len(rec_ids)
-    if n_layers:
-        on = torch.cat(rec_on)
-        ids = torch.cat(rec_ids)[on].cpu().numpy()
-        q = torch.cat(rec_q)[on].cpu().numpy().astype(np.float64)
-        counts = torch.stack([r.sum() for r in rec_on]).cpu().numpy()
-        pos = np.repeat(np.arange(n_layers), counts)
-    else:
-        ids, q, pos = np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64)
-    # Layer by layer, in order: a sequential sum, bit-identical however draws are chunked.
-    sizes = np.bincount(ids, weights=q, minlength=k).astype(np.float64)
-    dur = np.bincount(ids, minlength=k).astype(np.int64)
-    over = overflow.cpu().numpy()
-    censored = np.zeros(k, dtype=bool)
-    censored[still_alive.cpu().numpy()] = True  # above threshold at the last layer
-    censored |= over
-    complete = ~censored & (dur > 0)
-    shapes = None
-    if max_shape is not None:
-        keep = complete[ids]
-        shapes = ShapeSums.from_flat(dur[ids[keep]], pos[keep], q[keep], dur[complete], max_shape)
-    return Avalanches(
-        sizes[complete],
-        dur[complete],
-        sizes[censored],
-        dur[censored],
-        shapes,
-        int(((dur == 0) & ~censored).sum()),
-        {"n_overflow": int(over.sum())},
-    )
 
 
 def iter_gaussian_avalanches(
@@ -167,10 +49,12 @@ def iter_gaussian_avalanches(
     max_shape_duration: int | None = None,
     method: str = "matrix",
     start_draw: int = 0,
+    workers: int | None = None,
 ) -> Iterator[tuple[int, Avalanches]]:
-    """Yield ``(draw, avalanches)`` per weight draw: the streaming form of
-    :func:`gaussian_avalanches` (same arguments). ``start_draw`` skips the draws a
-    resumed run already has; the rest are identical to an uninterrupted run."""
+    """Iterate ``(draw, avalanches)`` per weight draw: the streaming form of
+    :func:`gaussian_avalanches` (same arguments, checked when called, before any work).
+    ``start_draw`` skips the draws a resumed run already has; the rest are identical to
+    an uninterrupted run."""
     width = check_int(width, "width", _FUNC, low=1)
     depth = check_int(depth, "depth", _FUNC, low=1)
     sw = check_real(sigma_w2, "sigma_w2", _FUNC, low=0.0, low_open=True)
@@ -194,15 +78,62 @@ def iter_gaussian_avalanches(
         # No weights are shared in this method, so inputs per weight draw mean nothing;
         # inputs go in large fixed blocks (at most 2^24 numbers per layer), which amortise
         # the per-layer overhead that dominates on a GPU. Fixed, so seeds reproduce.
-        k = max(1, min(n, _MARGINAL_BLOCK_ELEMENTS // width))
+        block = _MARGINAL_BLOCK_ELEMENTS["cpu" if dev.type == "cpu" else "other"]
+        k = max(1, min(n, block // width))
     n_draws = -(-n // k)
     start_draw = check_int(start_draw, "start_draw", _FUNC, low=0, high=n_draws)
+    if workers is None:
+        workers = torch.get_num_threads() if dev.type == "cpu" else 1
+    workers = check_int(workers, "workers", _FUNC, low=1)
     phi = TORCH_ACTIVATIONS[act]
-    for d in range(start_draw, n_draws):
-        gen = torch.Generator(device=dev).manual_seed(_draw_seed(entropy, d))
-        size = min(k, n - d * k)
+    per_group = _group_size(dev, k, width, method)
+
+    def group(g: int) -> list[Avalanches]:
+        # One random stream per group of draws (a group is one draw on a CPU).
+        gen = torch.Generator(device=dev).manual_seed(_draw_seed(entropy, g))
+        first = g * per_group
+        sizes = [min(k, n - d * k) for d in range(first, min(first + per_group, n_draws))]
         with torch.no_grad():
-            yield d, _run_draw(size, width, depth, sw, sb, q0, phi, gen, dev, dt, max_shape, method)
+            return _run_group(sizes, width, depth, sw, sb, q0, phi, gen, dev, dt, max_shape, method)
+
+    groups = range(start_draw // per_group, -(-n_draws // per_group))
+    return _in_order(group, groups, per_group, start_draw, workers)
+
+
+def _in_order(
+    func: Callable[[int], list[Avalanches]],
+    groups: range,
+    per_group: int,
+    start_draw: int,
+    workers: int,
+) -> Iterator[tuple[int, Avalanches]]:
+    """``(draw, avalanches)`` in draw order from ``start_draw`` on, ``workers`` groups in
+    flight at once.
+
+    torch's CPU generator is serial, so on a CPU the random numbers of one group use one
+    core; groups in separate threads (torch releases the GIL) use the others. Each group
+    has its own generator, so the results do not depend on ``workers``.
+    """
+
+    def emit(g: int, chunks: list[Avalanches]) -> Iterator[tuple[int, Avalanches]]:
+        for i, chunk in enumerate(chunks):
+            if g * per_group + i >= start_draw:
+                yield g * per_group + i, chunk
+
+    if workers == 1:
+        for g in groups:
+            yield from emit(g, func(g))
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: deque[tuple[int, Future[list[Avalanches]]]] = deque()
+        for g in groups:
+            pending.append((g, pool.submit(func, g)))
+            if len(pending) > workers:
+                done, fut = pending.popleft()
+                yield from emit(done, fut.result())
+        while pending:
+            done, fut = pending.popleft()
+            yield from emit(done, fut.result())
 
 
 def gaussian_avalanches(
@@ -223,6 +154,8 @@ def gaussian_avalanches(
     sink: Callable[[Avalanches], None] | None = None,
     keep_events: bool = True,
     progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
+    out: str | Path | None = None,
 ) -> Avalanches:
     """Avalanches of signal strength in Gaussian-initialised deep networks.
 
@@ -276,6 +209,17 @@ def gaussian_avalanches(
         flat in n; the events go to ``sink``).
     progress : callable, optional
         Called with the number of inputs done after each draw.
+    out : path, optional
+        Stream to this run directory (``config.json``, ``avalanches.parquet``,
+        ``shapes.npz``; Parquet part files and ``totals.npz`` while running, saved every
+        20 s). Calling again with the same arguments resumes a stopped run where its
+        last save left it and gives the same avalanches as an uninterrupted run;
+        other arguments are an error. Needs an integer ``seed``.
+    workers : int or None
+        Weight draws (blocks) in flight at once. torch's CPU random generator is
+        serial, so on a CPU each draw runs in its own thread with its own generator;
+        default: ``torch.get_num_threads()`` on a CPU, 1 on a GPU. The avalanches do
+        not depend on it.
 
     Returns
     -------
@@ -296,32 +240,7 @@ def gaussian_avalanches(
     """
     depth = check_int(depth, "depth", _FUNC, low=1)
     shape_len = depth if max_shape_duration is None else max_shape_duration
-    acc = AvalancheAccumulator(
-        max_shape_duration=check_int(shape_len, "max_shape_duration", _FUNC, low=1),
-        keep_events=keep_events,
-        sink=sink,
-    )
-    n_overflow, done = 0, 0
-    for _, chunk in iter_gaussian_avalanches(
-        width,
-        depth,
-        sigma_w2,
-        sigma_b2,
-        n,
-        q0=q0,
-        resample_every=resample_every,
-        activation=activation,
-        seed=seed,
-        device=device,
-        dtype=dtype,
-        max_shape_duration=max_shape_duration,
-        method=method,
-    ):
-        acc.update(chunk)
-        n_overflow += int(chunk.info["n_overflow"])
-        done += chunk.n + chunk.n_censored + chunk.n_empty
-        if progress is not None:
-            progress(done)
+    shape_len = check_int(shape_len, "max_shape_duration", _FUNC, low=1)
     info: dict[str, Any] = {
         "source": "gaussian_avalanches",
         "width": width,
@@ -336,9 +255,64 @@ def gaussian_avalanches(
         "seed": seed_repr(seed),
         "device": str(device),
         "dtype": str(dtype),
-        "n_overflow": n_overflow,
         "method": method,
+        "max_shape_duration": shape_len,
     }
+
+    def draws(start: int) -> Iterator[tuple[int, Avalanches]]:
+        return iter_gaussian_avalanches(
+            width,
+            depth,
+            sigma_w2,
+            sigma_b2,
+            n,
+            q0=q0,
+            resample_every=resample_every,
+            activation=activation,
+            seed=seed,
+            device=device,
+            dtype=dtype,
+            max_shape_duration=max_shape_duration,
+            method=method,
+            start_draw=start,
+            workers=workers,
+        )
+
+    if out is not None:
+        if seed is None:
+            raise param_error(
+                "seed",
+                _FUNC,
+                "an integer when out is given (a resumed run must redraw the same avalanches)",
+                seed,
+            )
+        from crackle.sim._stream import stream_to_run
+
+        draws(0)  # checks every argument before anything is written
+        av, totals = stream_to_run(
+            out, info, draws, shape_len, keep_events=keep_events, progress=progress
+        )
+        info["n_overflow"] = totals.n_overflow
+        if not keep_events:
+            info.update(n_censored_unrecorded=totals.n_censored, n_complete=totals.n)
+        return Avalanches(
+            av.sizes,
+            av.durations,
+            av.censored_sizes,
+            av.censored_durations,
+            av.shapes,
+            av.n_empty,
+            info,
+        )
+    acc = AvalancheAccumulator(max_shape_duration=shape_len, keep_events=keep_events, sink=sink)
+    n_overflow, done = 0, 0
+    for _, chunk in draws(0):
+        acc.update(chunk)
+        n_overflow += int(chunk.info["n_overflow"])
+        done += chunk.n + chunk.n_censored + chunk.n_empty
+        if progress is not None:
+            progress(done)
+    info["n_overflow"] = n_overflow
     if not keep_events:
         return Avalanches(
             np.zeros(0),

@@ -6,16 +6,17 @@ import torch
 from scipy import special
 
 import crackle as ck
+from crackle.sim import _gaussian_kernel as gk
 from crackle.sim import gaussian as g
 
 
 def full_depth_trajectories(k, width, depth, sw, sb, q0, seed_int, dtype=torch.float64):
     """The obvious version: every input through every layer, no compaction, same RNG."""
     gen = torch.Generator().manual_seed(seed_int)
-    h = g._inputs(k, width, q0, gen, torch.device("cpu"), dtype)
+    h = gk._inputs(k, width, q0, gen, torch.device("cpu"), dtype)
     qs = []
     for layer in range(depth):
-        w, b = g._layer(gen, width, sw, sb, torch.device("cpu"), dtype)
+        w, b = gk._layer(gen, width, sw, sb, torch.device("cpu"), dtype)
         z = h @ w.T + b
         qs.append(z.pow(2).mean(dim=1))
         h = torch.tanh(z) if layer + 1 < depth else z
@@ -32,7 +33,7 @@ def test_compaction_matches_full_depth_twin(sw, sb):
     )
     assert len(chunks) == 1
     av = chunks[0][1]
-    q = full_depth_trajectories(k, width, depth, sw, sb, q0, g._draw_seed(5, 0))
+    q = full_depth_trajectories(k, width, depth, sw, sb, q0, gk._draw_seed(5, 0))
     ref = ck.avalanches_from_trajectories(q, q0, max_shape_duration=depth)
     np.testing.assert_array_equal(av.durations, ref.durations)
     np.testing.assert_allclose(av.sizes, ref.sizes, rtol=1e-12)
@@ -147,3 +148,68 @@ def test_the_distribution_check_can_fail():
     a = ck.sim.gaussian_avalanches(48, 80, 1.0 + 2 / 48, **kw)
     b = ck.sim.gaussian_avalanches(48, 80, 1.0 + 5 / 48, **kw)
     assert stats.ks_2samp(a.durations, b.durations).pvalue < 1e-6
+
+
+def grouped_full_depth_trajectories(sizes, width, depth, sw, sb, q0, seed_int):
+    """The obvious version of a group of draws sharing one random stream: the same
+    numbers, drawn in the same order, then every draw through every layer on its own."""
+    gen = torch.Generator().manual_seed(seed_int)
+    d, k = len(sizes), max(sizes)
+    h = gk._inputs(d * k, width, q0, gen, torch.device("cpu"), torch.float64).view(d, k, width)
+    ws, bs = [], []
+    for _ in range(depth):
+        w, b = gk._layer(gen, width, sw, sb, torch.device("cpu"), torch.float64, d)
+        ws.append(w)
+        bs.append(b)
+    out = []
+    for j, size in enumerate(sizes):
+        x, qs = h[j, :size], []
+        for layer in range(depth):
+            z = x @ ws[layer][j].T + bs[layer][j, 0]
+            qs.append(z.pow(2).mean(dim=1))
+            x = torch.tanh(z) if layer + 1 < depth else z
+        out.append(torch.stack(qs, dim=1).numpy())
+    return out
+
+
+@pytest.mark.parametrize("n", [600, 530])  # whole groups, and a short last draw
+def test_grouped_draws_match_their_full_depth_twins(monkeypatch, n):
+    # Force GPU-style groups of 3 draws on the CPU.
+    k, width, depth, sw, sb, q0 = 100, 16, 30, 1 + 2 / 16, 1e-4, 1e-3
+    monkeypatch.setitem(gk._GROUP_ELEMENTS, "cpu", 3 * k * width)
+    chunks = list(
+        g.iter_gaussian_avalanches(
+            width, depth, sw, sb, n=n, q0=q0, resample_every=k, seed=2, dtype="float64"
+        )
+    )
+    assert [d for d, _ in chunks] == list(range(-(-n // k)))
+    sizes = [min(k, n - d * k) for d in range(-(-n // k))]
+    for group in range(0, len(sizes), 3):
+        twins = grouped_full_depth_trajectories(
+            sizes[group : group + 3], width, depth, sw, sb, q0, gk._draw_seed(2, group // 3)
+        )
+        for j, q in enumerate(twins):
+            av = chunks[group + j][1]
+            ref = ck.avalanches_from_trajectories(q, q0, max_shape_duration=depth)
+            np.testing.assert_array_equal(av.durations, ref.durations)
+            np.testing.assert_allclose(av.sizes, ref.sizes, rtol=1e-12)
+            assert (av.n_censored, av.n_empty) == (ref.n_censored, ref.n_empty)
+            np.testing.assert_allclose(av.shapes.sums, ref.shapes.sums, rtol=1e-12)
+    # Resuming in the middle of a group gives the same later draws.
+    later = list(
+        g.iter_gaussian_avalanches(
+            width,
+            depth,
+            sw,
+            sb,
+            n=n,
+            q0=q0,
+            resample_every=k,
+            seed=2,
+            dtype="float64",
+            start_draw=4,
+        )
+    )
+    assert [d for d, _ in later] == [d for d, _ in chunks[4:]]
+    for (_, a), (_, b) in zip(later, chunks[4:], strict=True):
+        np.testing.assert_array_equal(a.sizes, b.sizes)
