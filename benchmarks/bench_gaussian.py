@@ -4,8 +4,9 @@
 
 For each width, at criticality (sigma_w^2 = 1 + 1/N, sigma_b = 0, q0 = 1e-3):
 1. useful FLOP/s of the simulator (2 N^2 per live sample per layer) against the dense
-   matrix product torch.mm of the same shapes (batch x N by N x N), timed in the same
-   run: ratio (target >= 0.7 at width >= 256);
+   product of the same shapes as the simulator's first layer (on a GPU a group of G
+   weight draws: (G, batch, N) @ (G, N, N) with torch.baddbmm; on a CPU one draw,
+   batch x N by N x N), timed in the same run: ratio (target >= 0.7 at width >= 256);
 2. compaction against full-depth propagation of the same inputs (every input through
    every layer): speed-up;
 3. method='marginal' (each input's exact conditional law, no matrix product) against
@@ -32,18 +33,18 @@ def sync(dev: torch.device) -> None:
         torch.cuda.synchronize(dev)
 
 
-def gemm_flops(k: int, n: int, dev: torch.device, dt: torch.dtype, reps: int) -> float:
-    a = torch.randn(k, n, device=dev, dtype=dt)
-    w = torch.randn(n, n, device=dev, dtype=dt)
-    b = torch.randn(n, device=dev, dtype=dt)
+def gemm_flops(groups: int, k: int, n: int, dev: torch.device, dt: torch.dtype, reps: int) -> float:
+    a = torch.randn(groups, k, n, device=dev, dtype=dt)
+    w = torch.randn(groups, n, n, device=dev, dtype=dt)
+    b = torch.randn(groups, 1, n, device=dev, dtype=dt)
     for _ in range(3):
-        torch.addmm(b, a, w.T)
+        torch.baddbmm(b, a, w.transpose(1, 2))
     sync(dev)
     t0 = time.perf_counter()
     for _ in range(reps):
-        torch.addmm(b, a, w.T)
+        torch.baddbmm(b, a, w.transpose(1, 2))
     sync(dev)
-    return 2.0 * k * n * n * reps / (time.perf_counter() - t0)
+    return 2.0 * groups * k * n * n * reps / (time.perf_counter() - t0)
 
 
 def rows_processed(av_chunks: list, depth: int) -> int:
@@ -58,14 +59,22 @@ def rows_processed(av_chunks: list, depth: int) -> int:
 
 
 def full_depth(
-    k: int, width: int, depth: int, sw: float, dev: torch.device, dt: torch.dtype, seed: int
+    groups: int,
+    k: int,
+    width: int,
+    depth: int,
+    sw: float,
+    dev: torch.device,
+    dt: torch.dtype,
+    seed: int,
 ) -> None:
+    """Every input of a group of draws through every layer: no compaction."""
     gen = torch.Generator(device=dev).manual_seed(seed)
-    h = gk._inputs(k, width, 1e-3, gen, dev, dt)
+    h = gk._inputs(groups * k, width, 1e-3, gen, dev, dt).view(groups, k, width)
     for layer in range(depth):
-        w, b = gk._layer(gen, width, sw, 0.0, dev, dt)
-        z = torch.addmm(b, h, w.T)
-        z.pow(2).mean(dim=1)
+        w, b = gk._layer(gen, width, sw, 0.0, dev, dt, groups)
+        z = torch.baddbmm(b, h, w.transpose(1, 2))
+        z.pow(2).mean(dim=2)
         h = torch.tanh(z) if layer + 1 < depth else z
     sync(dev)
 
@@ -88,8 +97,9 @@ def main() -> None:
         f"float32, depth {args.depth}"
     )
     for width in args.widths:
-        k = args.batch or (8192 if dev.type == "cuda" else 1024)
-        n = args.n or (k * (4 if args.quick else 16))
+        k = args.batch or 1024
+        groups = gk._group_size(dev, k, width, "matrix")
+        n = args.n or (k * groups * (4 if args.quick else 16))
         sw = 1.0 + 1.0 / width
         kw = dict(n=n, q0=1e-3, resample_every=k, seed=0, device=dev, dtype=dt)
         list(g.iter_gaussian_avalanches(width, 20, sw, n=k, resample_every=k, device=dev))
@@ -100,16 +110,16 @@ def main() -> None:
         t_sim = time.perf_counter() - t0
         rows = rows_processed(chunks, args.depth)
         useful = 2.0 * width * width * rows / t_sim
-        peak = gemm_flops(k, width, dev, dt, reps=50 if dev.type == "cuda" else 10)
-        n_draws = -(-n // k)
+        peak = gemm_flops(groups, k, width, dev, dt, reps=50 if dev.type == "cuda" else 10)
+        n_groups = -(-n // (k * groups))
         t0 = time.perf_counter()
-        for d in range(min(n_draws, 2)):
-            full_depth(k, width, args.depth, sw, dev, dt, gk._draw_seed(0, d))
-        t_full = (time.perf_counter() - t0) * n_draws / min(n_draws, 2)
+        for d in range(min(n_groups, 2)):
+            full_depth(groups, k, width, args.depth, sw, dev, dt, gk._draw_seed(0, d))
+        t_full = (time.perf_counter() - t0) * n_groups / min(n_groups, 2)
         mean_rows = rows / n
         print(
-            f"width {width}: n = {n}, {k} inputs per draw, {mean_rows:.1f} layers per "
-            f"input on average (of {args.depth})"
+            f"width {width}: n = {n}, {k} inputs per draw, {groups} draws per batched "
+            f"product, {mean_rows:.1f} layers per input on average (of {args.depth})"
         )
         print(
             f"  simulator {t_sim:.2f} s, useful {useful / 1e12:.3f} TFLOP/s; dense GEMM "
@@ -131,7 +141,8 @@ def main() -> None:
         )
     # Memory flat in n (smallest width): the streaming path keeps shapes and counts only.
     width = args.widths[0]
-    k = args.batch or (8192 if dev.type == "cuda" else 1024)
+    k = args.batch or 1024
+    k *= gk._group_size(dev, k, width, "matrix")  # whole groups
     peaks = []
     for mult in (1, 4):
         if dev.type == "cuda":
