@@ -87,7 +87,16 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=None, help="inputs per weight draw")
     ap.add_argument("--n", type=int, default=None)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument(
+        "--group-elements",
+        type=int,
+        default=None,
+        help="numbers per layer in one group of draws on a GPU (default: the simulator's)",
+    )
     args = ap.parse_args()
+    if args.group_elements:
+        gk._GROUP_ELEMENTS["other"] = args.group_elements
+        gk._MAX_GROUP = max(gk._MAX_GROUP, args.group_elements)
     dev = torch.device(args.device)
     dt = torch.float32
     if dev.type == "cuda":
@@ -102,7 +111,8 @@ def main() -> None:
         n = args.n or (k * groups * (4 if args.quick else 16))
         sw = 1.0 + 1.0 / width
         kw = dict(n=n, q0=1e-3, resample_every=k, seed=0, device=dev, dtype=dt)
-        list(g.iter_gaussian_avalanches(width, 20, sw, n=k, resample_every=k, device=dev))
+        warm = k * groups  # one whole group, so the batched kernels are warm too
+        list(g.iter_gaussian_avalanches(width, 20, sw, n=warm, resample_every=k, device=dev))
         sync(dev)
         t0 = time.perf_counter()
         chunks = [c for _, c in g.iter_gaussian_avalanches(width, args.depth, sw, **kw)]

@@ -11,12 +11,20 @@ import importlib
 from typing import Any
 
 from crackle.sim.branching import branching_process
+from crackle.sim.driven import (
+    DrivenActivity,
+    driven_branching_process,
+    mixture_branching_process,
+)
 
 __all__ = [
+    "DrivenActivity",
     "branching_process",
     "compare_with_mean_field",
+    "driven_branching_process",
     "gaussian_avalanches",
     "iter_gaussian_avalanches",
+    "mixture_branching_process",
     "simulate_finite_width",
 ]
 

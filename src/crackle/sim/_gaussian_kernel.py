@@ -56,8 +56,8 @@ _MARGINAL_BLOCK_ELEMENTS = {"cpu": 1 << 20, "other": 1 << 24}
 # products (draws x inputs x N) @ (draws x N x N), so that one layer step (a dozen
 # kernel launches) serves many draws. A group has one random stream. On a CPU a group
 # is one draw (the products are large enough, and draws run in parallel threads).
-_GROUP_ELEMENTS = {"cpu": 0, "other": 1 << 24}
-_MAX_GROUP = 64
+_GROUP_ELEMENTS = {"cpu": 0, "other": 1 << 26}
+_MAX_GROUP = 256
 
 
 def _group_size(dev: torch.device, k: int, width: int, method: str) -> int:
@@ -155,6 +155,10 @@ def _to_avalanches(
     cens_all = np.zeros(total, dtype=bool)
     cens_all[still_alive.cpu().numpy()] = True  # above threshold at the last layer
     cens_all |= over_all
+    # Entries grouped by draw once (stable: layer order kept within a draw).
+    draw_of = ids // k
+    order = np.argsort(draw_of, kind="stable")
+    bounds = np.searchsorted(draw_of[order], np.arange(len(sizes) + 1))
     out = []
     for d, size in enumerate(sizes):
         lo, hi = d * k, d * k + size
@@ -163,7 +167,7 @@ def _to_avalanches(
         complete = ~censored & (dur > 0)
         shapes = None
         if max_shape is not None:
-            mine = (ids >= lo) & (ids < hi)
+            mine = order[bounds[d] : bounds[d + 1]]
             local = ids[mine] - lo
             keep = complete[local]
             shapes = ShapeSums.from_flat(

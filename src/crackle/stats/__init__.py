@@ -1,7 +1,10 @@
 """Statistics stage: power laws, scaling, shape collapse, universality. numpy/scipy only."""
 
+from crackle.stats.branching import BranchingRatioResult, branching_ratio
 from crackle.stats.collapse import CollapseResult, shape_collapse
+from crackle.stats.correlations import DFAResult, PSDSlope, dfa, psd_slope
 from crackle.stats.crackling import CracklingReport, PowerLawVerdict, crackling_report
+from crackle.stats.mixture import MixtureSpectrumFit, fit_mixture_spectrum, mixture_spectrum
 from crackle.stats.powerlaw import (
     PowerLawComparison,
     PowerLawFit,
@@ -19,20 +22,29 @@ from crackle.stats.universality import (
 
 __all__: list[str] = [
     "UNIVERSALITY_CLASSES",
+    "BranchingRatioResult",
     "ClassMatch",
     "CollapseResult",
     "CracklingReport",
+    "DFAResult",
+    "MixtureSpectrumFit",
+    "PSDSlope",
     "PowerLawComparison",
     "PowerLawFit",
     "PowerLawGof",
     "PowerLawVerdict",
     "ScalingFit",
     "UniversalityClass",
+    "branching_ratio",
     "crackling_report",
+    "dfa",
+    "fit_mixture_spectrum",
     "fit_power_law",
     "fit_size_duration",
+    "mixture_spectrum",
     "nearest_class",
     "predicted_exponent",
+    "psd_slope",
     "sample_power_law",
     "shape_collapse",
 ]
