@@ -1,0 +1,91 @@
+"""``crackle sweep CONFIG``: run a parameter sweep on Dask, resumably."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from crackle.cli._common import clean_errors, console, err_console, progress_bar
+from crackle.cli.main import app
+
+
+@app.command("sweep")
+@clean_errors
+def sweep(
+    config: Path = typer.Argument(..., help="Sweep config (TOML); see docs/sweeps.md."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Sweep directory (default: runs/CONFIG-NAME)."
+    ),
+    scheduler: str | None = typer.Option(
+        None,
+        "--scheduler",
+        help="Address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 "
+        "(default: a local cluster on 127.0.0.1).",
+    ),
+    workers: int | None = typer.Option(
+        None, "--workers", "-n", min=1, help="Local worker processes (default: config, or 2)."
+    ),
+    threads: int | None = typer.Option(
+        None, "--threads-per-worker", min=1, help="Threads per local worker (default 1)."
+    ),
+    timeout: float | None = typer.Option(
+        None, "--timeout", min=0.1, help="Seconds to wait for --scheduler (default 10)."
+    ),
+    retry_failed: bool = typer.Option(
+        False, "--retry-failed", help="Run the points recorded as failed again."
+    ),
+    html: bool = typer.Option(True, "--html/--no-html", help="Write report.html at the end."),
+) -> None:
+    """Run a parameter sweep on Dask, resumably: table, figures and report.
+
+    Runs every point of CONFIG not yet in the sweep directory. Each finished point is
+    written to OUT/points/ at once, so an interrupted sweep resumes where it stopped.
+    Exit code 1 when some points failed (their errors are in OUT/points/ and the
+    table; --retry-failed runs them again).
+    """
+    from crackle.sweep.config import load_config
+    from crackle.sweep.runner import SweepProgress, run_sweep
+
+    cfg = load_config(config)
+    out = out or Path("runs") / config.stem
+    where = scheduler or cfg.cluster.scheduler or "a local cluster on 127.0.0.1"
+    console.print(
+        f"sweep {config}: experiment {cfg.experiment.name!r}, {len(cfg.points)} points, on {where}",
+        highlight=False,
+    )
+    with progress_bar() as progress:
+        task = progress.add_task("sweep", total=len(cfg.points))
+
+        def update(p: SweepProgress) -> None:
+            desc = f"sweep ({p.failed} failed)" if p.failed else "sweep"
+            progress.update(task, completed=p.done, description=desc)
+
+        summary = run_sweep(
+            cfg,
+            out,
+            scheduler=scheduler,
+            n_workers=workers,
+            threads_per_worker=threads,
+            connect_timeout=timeout,
+            retry_failed=retry_failed,
+            progress=update,
+        )
+    console.print(
+        f"{summary.n_points} points: {summary.n_run} run now, {summary.n_skipped} already "
+        f"in the ledger; {summary.n_ok} ok, {summary.n_failed} failed "
+        f"({summary.elapsed_s:.1f} s)",
+        highlight=False,
+    )
+    console.print(f"wrote {summary.table} and {len(summary.figures)} figures in {out}/figures/")
+    if html:
+        from crackle.report.html import write_html_report
+
+        console.print(f"wrote {write_html_report(out)}")
+    if summary.n_failed:
+        err_console.print(
+            f"[yellow]{summary.n_failed} point(s) failed[/]: errors in {out}/points/ and the "
+            "table; fix the cause, then re-run with --retry-failed",
+            highlight=False,
+        )
+        raise typer.Exit(code=1)

@@ -1,0 +1,249 @@
+"""One self-contained HTML page of a run or sweep directory.
+
+Figures are embedded as base64 PNG data URIs and the style sheet is inline: the page
+loads nothing from anywhere, so it opens offline, from an e-mail attachment, or on a
+cluster's login node copied home. No JavaScript.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from crackle.io.atomic import atomic_path
+
+__all__ = ["html_report", "write_html_report"]
+
+_MAX_ROWS = 500
+_MAX_TEXT = 120
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
+margin:0 auto;max-width:1200px;padding:1rem 2rem;color:#1b1f24;background:#fff}
+h1{font-size:1.5rem;margin-bottom:.2rem}h2{font-size:1.15rem;border-bottom:1px solid #d0d7de;
+padding-bottom:.2rem;margin-top:2rem}.meta{color:#57606a;font-size:.9rem}
+nav a{margin-right:1rem}table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}
+th,td{border:1px solid #d0d7de;padding:.2rem .5rem;text-align:left;vertical-align:top}
+th{background:#f6f8fa}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.scroll{overflow-x:auto}.figs{display:flex;flex-wrap:wrap;gap:1rem}
+figure{margin:0;border:1px solid #d0d7de;padding:.5rem;background:#fff;box-sizing:border-box;
+flex:0 1 calc(50% - .5rem)}
+figure img{display:block;max-width:100%;height:auto}figure.wide{flex-basis:100%}
+figcaption{font-size:.8rem;color:#57606a;text-align:center}
+pre{background:#f6f8fa;padding:.5rem;overflow-x:auto;font-size:.8rem}
+.failed{color:#cf222e}.ok{color:#1a7f37}details{margin:.3rem 0}
+"""
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    if isinstance(v, list | tuple):
+        if all(not isinstance(x, dict | list) for x in v):
+            shown = ", ".join(_fmt(x) for x in v[:12])
+            return shown + (f", … ({len(v)} values)" if len(v) > 12 else "")
+        v = json.dumps(v)
+    text = str(v)
+    return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 1] + "…"
+
+
+def _cell(v: Any) -> str:
+    num = isinstance(v, int | float) and not isinstance(v, bool)
+    return f'<td class="num">{_e(_fmt(v))}</td>' if num else f"<td>{_e(_fmt(v))}</td>"
+
+
+def _kv_table(d: dict[str, Any]) -> str:
+    rows = "".join(f"<tr><th>{_e(k)}</th>{_cell(v)}</tr>" for k, v in d.items())
+    return f"<table>{rows}</table>"
+
+
+def _dict_section(d: dict[str, Any]) -> str:
+    """Scalars as one table, each nested dict folded below it (recursively)."""
+    flat = {k: v for k, v in d.items() if not isinstance(v, dict)}
+    out = _kv_table(flat) if flat else ""
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out += f"<details><summary>{_e(k)}</summary>{_dict_section(v)}</details>"
+    return out
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _figures(directory: Path, order: list[str] | None = None) -> str:
+    """Every PNG of ``directory``: 'summary' first, then in ``order``, then by name."""
+    rank = {name: i for i, name in enumerate(order or [])}
+    pngs = sorted(
+        directory.glob("*.png"),
+        key=lambda p: (p.stem != "summary", rank.get(p.stem, len(rank)), p.name),
+    )
+    if not pngs:
+        return "<p>No figures.</p>"
+    items = []
+    for p in pngs:
+        data = base64.b64encode(p.read_bytes()).decode("ascii")
+        cls = ' class="wide"' if p.stem == "summary" else ""
+        items.append(
+            f'<figure{cls}><img src="data:image/png;base64,{data}" alt="{_e(p.stem)}">'
+            f"<figcaption>{_e(p.name)}</figcaption></figure>"
+        )
+    return f'<div class="figs">{"".join(items)}</div>'
+
+
+def _frame_table(df: Any) -> str:
+    head = "".join(f"<th>{_e(c)}</th>" for c in df.columns)
+    body = []
+    for row in df.head(_MAX_ROWS).itertuples(index=False):
+        cells = []
+        for col, v in zip(df.columns, row, strict=True):
+            v = v.item() if hasattr(v, "item") else v
+            v = None if isinstance(v, float) and v != v else v
+            if col == "status":
+                cells.append(f'<td class="{_e(v)}">{_e(v)}</td>')
+            else:
+                cells.append(_cell(v))
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    more = (
+        f"<p>First {_MAX_ROWS} of {len(df)} rows; the full table is results.parquet.</p>"
+        if len(df) > _MAX_ROWS
+        else ""
+    )
+    return f'<div class="scroll"><table><tr>{head}</tr>{"".join(body)}</table></div>{more}'
+
+
+def _run_sections(path: Path) -> list[tuple[str, str, str]]:
+    config = _read_json(path / "config.json") or {}
+    report = _read_json(path / "report.json")
+    sections = []
+    if isinstance(report, dict):
+        notes = report.get("notes") or []
+        body = "".join(f"<li>{_e(n)}</li>" for n in notes)
+        body = (f"<ul>{body}</ul>" if body else "") + _dict_section(
+            {k: v for k, v in report.items() if k != "notes"}
+        )
+        sections.append(("report", "Report (report.json)", body))
+    sections.append(("figures", "Figures", _figures(path / "figures")))
+    params = config.get("parameters")
+    if isinstance(params, dict):
+        sections.append(("parameters", "Parameters (config.json)", _dict_section(params)))
+    extra = {k: v for k, v in config.items() if k not in ("parameters", "versions", "created")}
+    if extra:
+        sections.append(("results", "Other results (config.json)", _dict_section(extra)))
+    return sections
+
+
+def _sweep_sections(path: Path, meta: dict[str, Any]) -> list[tuple[str, str, str]]:
+    import pandas as pd
+
+    cfg = meta.get("config", {})
+    sections = []
+    table = path / "results.parquet"
+    if table.exists():
+        df = pd.read_parquet(table)
+        counts = df["status"].value_counts().to_dict()
+        summary = _kv_table(
+            {
+                "experiment": cfg.get("experiment"),
+                "points": len(df),
+                **{f"status {k}": int(v) for k, v in counts.items()},
+                "axes": cfg.get("axes"),
+                "base seed": cfg.get("seed"),
+                "repeats": cfg.get("repeats"),
+            }
+        )
+        sections.append(("summary", "Sweep", summary))
+        sections.append(("figures", "Figures", _figures(path / "figures", list(df.columns))))
+        shown = df.drop(columns=["error_message"], errors="ignore")
+        sections.append(("table", "Results (results.parquet)", _frame_table(shown)))
+    else:
+        sections.append(("summary", "Sweep", "<p>No results.parquet yet: run the sweep.</p>"))
+    failures = []
+    for f in sorted((path / "points").glob("*.json")):
+        rec = _read_json(f)
+        if isinstance(rec, dict) and rec.get("status") == "failed":
+            err = rec.get("error") or {}
+            failures.append(
+                f"<details><summary>{_e(rec.get('key'))} {_e(_fmt(rec.get('params')))}: "
+                f'<span class="failed">{_e(err.get("type"))}: {_e(err.get("message"))}</span>'
+                f"</summary><pre>{_e(err.get('traceback', ''))}</pre></details>"
+            )
+    if failures:
+        sections.append(("failures", f"Failed points ({len(failures)})", "".join(failures)))
+    toml = path / "sweep.toml"
+    body = f"<pre>{_e(toml.read_text())}</pre>" if toml.exists() else ""
+    body += _dict_section({k: v for k, v in cfg.items() if k not in ("points",)})
+    sections.append(("parameters", "Parameters (sweep.toml)", body))
+    return sections
+
+
+def html_report(path: str | Path) -> str:
+    """The HTML text of the report of a run directory or a sweep directory.
+
+    A run directory has ``config.json`` (and usually ``report.json``, ``figures/``);
+    a sweep directory has ``sweep.json`` (see ``crackle.sweep``).
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "config.json").write_text(json.dumps({"parameters": {"n": 10}}))
+    >>> page = html_report(d)
+    >>> page.startswith("<!doctype html>"), "<th>n</th>" in page
+    (True, True)
+    """
+    p = Path(path)
+    if not p.is_dir():
+        raise FileNotFoundError(f"no such run or sweep directory: {p}")
+    meta = _read_json(p / "sweep.json")
+    if isinstance(meta, dict):
+        kind, sections = "sweep", _sweep_sections(p, meta)
+        versions = meta.get("versions") or {}
+    elif (p / "config.json").exists() or (p / "report.json").exists():
+        kind, sections = "run", _run_sections(p)
+        versions = (_read_json(p / "config.json") or {}).get("versions") or {}
+    else:
+        raise FileNotFoundError(
+            f"{p} holds neither config.json (a run directory) nor sweep.json (a sweep)"
+        )
+    sections.append(("versions", "Versions", _kv_table(versions) if versions else "<p>–</p>"))
+    name = p.resolve().name
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    nav = "".join(f'<a href="#{sid}">{_e(title.split(" (")[0])}</a>' for sid, title, _ in sections)
+    body = "".join(
+        f'<section id="{sid}"><h2>{_e(title)}</h2>{content}</section>'
+        for sid, title, content in sections
+    )
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>crackle {kind}: {_e(name)}</title><style>{_CSS}</style></head><body>"
+        f"<header><h1>crackle {kind}: {_e(name)}</h1>"
+        f'<p class="meta">{_e(p.resolve())} · page written {_e(now)}</p>'
+        f"<nav>{nav}</nav></header>{body}</body></html>\n"
+    )
+
+
+def write_html_report(path: str | Path, out: str | Path | None = None) -> Path:
+    """Write :func:`html_report` of ``path`` to ``out`` (default ``path/report.html``),
+    atomically; return where it went."""
+    page = html_report(path)
+    target = Path(out) if out is not None else Path(path) / "report.html"
+    with atomic_path(target) as tmp:
+        tmp.write_text(page, encoding="utf-8")
+    return target
