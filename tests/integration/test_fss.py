@@ -37,8 +37,7 @@ def test_each_width_keeps_its_straightest_offset_and_enough_avalanches(tiny_run)
         assert w.sigma_w2 == pytest.approx(1 + w.offset / w.width)
         assert w.report.n >= TINY.n_avalanches
         assert w.avalanches.shapes is not None
-        excess = w.avalanches.sizes - TINY.q0 * w.avalanches.durations
-        assert (excess > -1e-12).all()  # every layer of an avalanche is above q0
+        assert (w.avalanches.sizes > 0).all()  # excess sizes: every layer is above q0
     assert set(res.extrapolations) <= set(fss_mod.EXPONENTS)
     assert "alpha" in res.extrapolations
     row_inf = res.table()[-1]

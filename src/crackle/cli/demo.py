@@ -15,35 +15,90 @@ from crackle.cli.main import app
 @clean_errors
 def demo(
     out: Path = typer.Option(Path("runs/demo"), "--out", "-o", help="Run directory to write."),
-    n: int = typer.Option(200_000, "--n", help="Number of avalanches.", min=100),
-    m: float = typer.Option(1.0, "--m", help="Branching ratio (1 is critical).", min=0.0),
+    source: str = typer.Option(
+        "gaussian", "--source", help="'gaussian' (a deep tanh network) or 'branching'."
+    ),
+    n: int = typer.Option(
+        200_000, "--n", help="Inputs (gaussian) or avalanches (branching).", min=100
+    ),
+    width: int = typer.Option(128, "--width", help="Network width N (gaussian).", min=2),
+    depth: int = typer.Option(400, "--depth", help="Network depth L (gaussian).", min=2),
+    m: float = typer.Option(
+        1.0, "--m", help="Branching ratio (branching; 1 is critical).", min=0.0
+    ),
     seed: int = typer.Option(0, "--seed", help="Random seed.", min=0),
 ) -> None:
-    """Critical branching process -> avalanches -> crackling report and figures.
+    """A critical system -> avalanches -> crackling report and figures.
 
-    The exponents of a critical branching process are known exactly (tau = 3/2,
-    alpha = 2, 1/(sigma nu z) = 2), so the demo doubles as a check of the pipeline.
+    Default: a Gaussian-initialised tanh network of width 128 and depth 400 at
+    sigma_w^2 = 1 + 2/N, sigma_b = 0 (near criticality after the finite-width
+    correction), inputs of signal strength q0 = 1e-3 = the threshold (seed 002, Fig. 2).
+    Its avalanches are random-walk excursions of log q: durations close to alpha = 3/2,
+    excess sizes S - q0 T (the sizes reported) close to tau = 4/3.
+    ``--source branching``: a critical branching process, whose exponents are known
+    exactly (tau = 3/2, alpha = 2, 1/(sigma nu z) = 2).
     """
     from crackle.io.rundir import RunDir
     from crackle.report.run import save_avalanches, write_run_report
-    from crackle.sim.branching import branching_process
 
+    if source not in ("gaussian", "branching"):
+        raise ValueError(f"--source must be 'gaussian' or 'branching'; got {source!r}")
     run = RunDir.create(out)
-    params = {"command": "demo", "generator": "branching_process", "m": m, "n": n, "seed": seed}
     with progress_bar() as progress:
-        task = progress.add_task("demo", total=4)
-        progress.update(task, description=f"simulating {n} avalanches")
-        run.write_config(params)
-        av = branching_process(m=m, n=n, seed=seed)
-        progress.advance(task)
-        progress.update(task, description="writing avalanches")
+        if source == "gaussian":
+            from crackle.sim.gaussian import gaussian_avalanches
+
+            sw = 1.0 + 2.0 / width
+            params = {
+                "command": "demo",
+                "generator": "gaussian_avalanches",
+                "width": width,
+                "depth": depth,
+                "sigma_w2": sw,
+                "sigma_b2": 0.0,
+                "q0": 1e-3,
+                "method": "marginal",
+                "sizes": "excess",
+                "n": n,
+                "seed": seed,
+            }
+            run.write_config(params)
+            task = progress.add_task(f"network N = {width}, L = {depth}", total=n)
+            av = gaussian_avalanches(
+                width,
+                depth,
+                sw,
+                0.0,
+                n,
+                q0=1e-3,
+                method="marginal",
+                sizes="excess",
+                seed=seed,
+                progress=lambda done: progress.update(task, completed=done),
+            )
+            title = f"crackle demo: tanh network, N = {width}, L = {depth}, σ_w² = 1 + 2/N"
+            exact = (
+                "sizes are excess sizes S - q0 T = sum of (q^l - q0); random-walk values: "
+                "tau = 4/3, alpha = 3/2, 1/(σνz) = 3/2"
+            )
+        else:
+            from crackle.sim.branching import branching_process
+
+            params = {"command": "demo", "generator": "branching_process", "m": m, "n": n}
+            params["seed"] = seed
+            run.write_config(params)
+            task = progress.add_task(f"branching process, {n} avalanches", total=1)
+            av = branching_process(m=m, n=n, seed=seed)
+            progress.advance(task)
+            title = f"crackle demo: branching process, m = {m}"
+            exact = "exact values at m = 1: tau = 1.5, alpha = 2, 1/(σνz) = 2"
+        fit_task = progress.add_task("writing, fitting, collapsing", total=2)
         save_avalanches(av, run)
-        progress.advance(task)
-        progress.update(task, description="fitting and collapsing")
+        progress.advance(fit_task)
         rep, paths = write_run_report(av, run)
-        progress.advance(task, 2)
-    console.print(report_table(rep, title=f"crackle demo: branching process, m = {m}"))
-    console.print("exact values at m = 1: tau = 1.5, alpha = 2, 1/(σνz) = 2")
+        progress.advance(fit_task)
+    console.print(report_table(rep, title=title))
+    console.print(exact)
     for note in rep.notes:
         console.print(f"[yellow]note:[/] {note}")
     console.print(

@@ -27,7 +27,7 @@ def fss(
     widths: str = typer.Option("50,100,200,400,800", help="Widths N, comma-separated."),
     depth: int = typer.Option(400, help="Depth L (layers)."),
     offsets: str = typer.Option(
-        "0.5,1,1.5,2,3", help="Scan of c in sigma_w^2 = 1 + c/N, comma-separated."
+        "0.5,1,1.5,2,3,4,6", help="Scan of c in sigma_w^2 = 1 + c/N, comma-separated."
     ),
     n_avalanches: int = typer.Option(1_000_000, help="Complete avalanches per width."),
     n_scan: int = typer.Option(100_000, help="Inputs per scanned sigma_w^2."),

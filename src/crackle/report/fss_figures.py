@@ -31,21 +31,21 @@ def _colours(n: int) -> list[Any]:
 
 
 def plot_distributions(res: FSSResult, ax: Any = None, *, what: str = "sizes") -> Any:
-    """Log-binned P(S) (``what="sizes"``), P(S - q0 T) (``"excess"``) or P(T)
-    (``"durations"``), one curve per width."""
+    """Log-binned P(S - q0 T) (``what="sizes"``, the excess size), P(S) (``"total"``)
+    or P(T) (``"durations"``), one curve per width."""
     ax = new_axes(ax)
     for w, col in zip(res.widths, _colours(len(res.widths)), strict=True):
         av = w.avalanches
         if what == "durations":
             d = log_binned_density(av.durations, discrete=True, bins_per_decade=8)
         else:
-            x = av.sizes if what == "sizes" else av.sizes - res.config.q0 * av.durations
+            x = av.sizes if what == "sizes" else av.sizes + res.config.q0 * av.durations
             d = log_binned_density(x[x > 0], bins_per_decade=8)
         ax.loglog(d.centres, d.density, ".-", ms=3, lw=0.8, color=col, label=f"N={w.width}")
-    label = {"sizes": "size S", "excess": "excess size S - q0 T", "durations": "duration T"}
+    label = {"sizes": "excess size S - q0 T", "total": "total size S", "durations": "duration T"}
     ax.set_xlabel(label[what])
     ax.set_ylabel("probability density")
-    ext = res.extrapolations.get({"sizes": "tau", "excess": "tau_excess"}.get(what, "alpha"))
+    ext = res.extrapolations.get({"sizes": "tau", "total": "tau_total"}.get(what, "alpha"))
     if ext is not None:
         ax.set_title(f"N→∞: {ext.intercept:.3f} ± {ext.intercept_err:.3f}", fontsize=9)
     ax.legend(fontsize=7)
@@ -79,11 +79,11 @@ def plot_exponents(res: FSSResult, ax: Any = None, names: tuple[str, ...] = ()) 
     ax = new_axes(ax)
     names = names or tuple(res.extrapolations)
     labels = {
-        "tau": "τ (S)",
-        "tau_excess": "τ (S - q0 T)",
+        "tau": "τ (S - q0 T)",
+        "tau_total": "τ (total S)",
         "alpha": "α",
         "inv_snz_fitted": "1/(σνz) fit",
-        "inv_snz_excess": "1/(σνz) fit, S - q0 T",
+        "inv_snz_total": "1/(σνz) fit, total S",
         "inv_snz_collapse": "1/(σνz) collapse",
     }
     for name in names:
@@ -116,11 +116,11 @@ def fss_figure(res: FSSResult, fig: Any = None) -> Any:
 
         fig = Figure(figsize=(15, 9), layout="constrained")
     ax = fig.subplots(2, 3)
-    plot_distributions(res, ax[0, 0], what="excess")
+    plot_distributions(res, ax[0, 0], what="sizes")
     plot_distributions(res, ax[0, 1], what="durations")
     plot_mean_size(res, ax[0, 2])
-    plot_exponents(res, ax[1, 0], names=("tau", "tau_excess", "alpha"))
-    plot_exponents(res, ax[1, 1], names=("inv_snz_fitted", "inv_snz_excess", "inv_snz_collapse"))
+    plot_exponents(res, ax[1, 0], names=("tau", "tau_total", "alpha"))
+    plot_exponents(res, ax[1, 1], names=("inv_snz_fitted", "inv_snz_total", "inv_snz_collapse"))
     largest = res.widths[-1]
     if largest.report.collapse is not None:
         plot_collapse(largest.report.collapse, ax=ax[1, 2])
@@ -143,7 +143,7 @@ def save_fss_figures(res: FSSResult, directory: str | Path) -> list[Path]:
     paths = [save_figure(fss_figure(res), out / "fss_summary.png")]
     panels: dict[str, Any] = {
         "fss_sizes.png": lambda a: plot_distributions(res, a, what="sizes"),
-        "fss_excess_sizes.png": lambda a: plot_distributions(res, a, what="excess"),
+        "fss_total_sizes.png": lambda a: plot_distributions(res, a, what="total"),
         "fss_durations.png": lambda a: plot_distributions(res, a, what="durations"),
         "fss_mean_size.png": lambda a: plot_mean_size(res, a),
         "fss_exponents.png": lambda a: plot_exponents(res, a),

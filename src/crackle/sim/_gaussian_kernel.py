@@ -80,6 +80,7 @@ def _run_group(
     dt: torch.dtype,
     max_shape: int | None,
     method: str = "matrix",
+    baseline: float = 0.0,
 ) -> list[Avalanches]:
     """The inputs of one group of weight draws, with compaction; avalanches per draw.
 
@@ -126,7 +127,9 @@ def _run_group(
         # The next layer's input; the first layer takes the raw input, as in Poole et al.
         h = phi(z) if layer + 1 < depth else z
     still = ids[alive]
-    return _to_avalanches(sizes, k, rec_ids, rec_q, rec_on, overflow > 0, still, max_shape)
+    return _to_avalanches(
+        sizes, k, rec_ids, rec_q, rec_on, overflow > 0, still, max_shape, baseline
+    )
 
 
 def _to_avalanches(
@@ -138,12 +141,15 @@ def _to_avalanches(
     overflow: torch.Tensor,
     still_alive: torch.Tensor,
     max_shape: int | None,
+    baseline: float = 0.0,
 ) -> list[Avalanches]:
+    """Avalanches per draw; sizes and profiles are the recorded q^l minus ``baseline``
+    (0: S = sum q^l; q0: the excess S - q0 T = sum (q^l - q0))."""
     n_layers, total = len(rec_ids), len(sizes) * k
     if n_layers:
         on = torch.cat(rec_on)
         ids = torch.cat(rec_ids)[on].cpu().numpy()
-        q = torch.cat(rec_q)[on].cpu().numpy().astype(np.float64)
+        q = torch.cat(rec_q)[on].cpu().numpy().astype(np.float64) - baseline
         counts = torch.stack([r.sum() for r in rec_on]).cpu().numpy()
         pos = np.repeat(np.arange(n_layers), counts)
     else:

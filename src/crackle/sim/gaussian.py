@@ -50,6 +50,7 @@ def iter_gaussian_avalanches(
     method: str = "matrix",
     start_draw: int = 0,
     workers: int | None = None,
+    sizes: str = "total",
 ) -> Iterator[tuple[int, Avalanches]]:
     """Iterate ``(draw, avalanches)`` per weight draw: the streaming form of
     :func:`gaussian_avalanches` (same arguments, checked when called, before any work).
@@ -64,6 +65,7 @@ def iter_gaussian_avalanches(
     k = check_int(resample_every, "resample_every", _FUNC, low=1)
     act = check_choice(activation, "activation", _FUNC, sorted(TORCH_ACTIVATIONS))
     method = check_choice(method, "method", _FUNC, ("matrix", "marginal"))
+    baseline = q0 if check_choice(sizes, "sizes", _FUNC, ("total", "excess")) == "excess" else 0.0
     if seed is not None:
         seed = check_int(seed, "seed", _FUNC, low=0)
     dev = resolve_device(device, _FUNC)
@@ -83,7 +85,9 @@ def iter_gaussian_avalanches(
     n_draws = -(-n // k)
     start_draw = check_int(start_draw, "start_draw", _FUNC, low=0, high=n_draws)
     if workers is None:
-        workers = torch.get_num_threads() if dev.type == "cpu" else 1
+        # CPU: one thread per core (each group's random stream is serial). GPU: two, so
+        # one group's avalanches are tallied on the host while the next one computes.
+        workers = torch.get_num_threads() if dev.type == "cpu" else 2
     workers = check_int(workers, "workers", _FUNC, low=1)
     phi = TORCH_ACTIVATIONS[act]
     per_group = _group_size(dev, k, width, method)
@@ -94,7 +98,9 @@ def iter_gaussian_avalanches(
         first = g * per_group
         sizes = [min(k, n - d * k) for d in range(first, min(first + per_group, n_draws))]
         with torch.no_grad():
-            return _run_group(sizes, width, depth, sw, sb, q0, phi, gen, dev, dt, max_shape, method)
+            return _run_group(
+                sizes, width, depth, sw, sb, q0, phi, gen, dev, dt, max_shape, method, baseline
+            )
 
     groups = range(start_draw // per_group, -(-n_draws // per_group))
     return _in_order(group, groups, per_group, start_draw, workers)
@@ -156,6 +162,7 @@ def gaussian_avalanches(
     progress: Callable[[int], None] | None = None,
     workers: int | None = None,
     out: str | Path | None = None,
+    sizes: str = "total",
 ) -> Avalanches:
     """Avalanches of signal strength in Gaussian-initialised deep networks.
 
@@ -209,6 +216,12 @@ def gaussian_avalanches(
         flat in n; the events go to ``sink``).
     progress : callable, optional
         Called with the number of inputs done after each draw.
+    sizes : 'total' or 'excess'
+        'total' (SCIENCE.md): size S = sum of q^l over the avalanche, profile q^l.
+        'excess': S - q0 T = sum of (q^l - q0), profile q^l - q0: the area between the
+        signal and the threshold. Short avalanches have S close to q0 T, so the total
+        size mixes the duration into the size; the excess is the random-walk excursion
+        area (tau = 4/3, <S>(T) ~ T^(3/2) for an unbiased walk of log q).
     out : path, optional
         Stream to this run directory (``config.json``, ``avalanches.parquet``,
         ``shapes.npz``; Parquet part files and ``totals.npz`` while running, saved every
@@ -218,7 +231,8 @@ def gaussian_avalanches(
     workers : int or None
         Weight draws (blocks) in flight at once. torch's CPU random generator is
         serial, so on a CPU each draw runs in its own thread with its own generator;
-        default: ``torch.get_num_threads()`` on a CPU, 1 on a GPU. The avalanches do
+        default: ``torch.get_num_threads()`` on a CPU, 2 on a GPU (one group is tallied
+        on the host while the next computes). The avalanches do
         not depend on it.
 
     Returns
@@ -257,6 +271,7 @@ def gaussian_avalanches(
         "dtype": str(dtype),
         "method": method,
         "max_shape_duration": shape_len,
+        "sizes": sizes,
     }
 
     def draws(start: int) -> Iterator[tuple[int, Avalanches]]:
@@ -276,6 +291,7 @@ def gaussian_avalanches(
             method=method,
             start_draw=start,
             workers=workers,
+            sizes=sizes,
         )
 
     if out is not None:
