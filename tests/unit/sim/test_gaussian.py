@@ -213,3 +213,47 @@ def test_grouped_draws_match_their_full_depth_twins(monkeypatch, n):
     assert [d for d, _ in later] == [d for d, _ in chunks[4:]]
     for (_, a), (_, b) in zip(later, chunks[4:], strict=True):
         np.testing.assert_array_equal(a.sizes, b.sizes)
+
+
+def test_subspace_layer_has_the_dense_layer_law():
+    # For fixed inputs h (m x N), z = h W^T + b has, over the draws of W and b, the
+    # second moments E[z_i . z_j] / N = sw (h_i . h_j) / N + sb: check the subspace
+    # kernel against that exact value and against the dense kernel, on correlated rows.
+    width, m, sw, sb, reps = 24, 5, 1.7, 0.3, 20_000
+    gen = torch.Generator().manual_seed(0)
+    base = torch.randn(1, 1, width, dtype=torch.float64, generator=gen)
+    h = (base + 0.3 * torch.randn(1, m, width, dtype=torch.float64, generator=gen)).expand(
+        reps, m, width
+    )
+    alive = torch.ones(reps, m, dtype=torch.bool)
+    z_sub = gk._subspace_layer(h.contiguous(), alive, gen, sw, sb)
+    w, b = gk._layer(gen, width, sw, sb, torch.device("cpu"), torch.float64, reps)
+    z_dense = torch.baddbmm(b, h, w.transpose(1, 2))
+    exact = (sw * h[0] @ h[0].T / width + sb).numpy()
+    for z in (z_sub, z_dense):
+        second = torch.einsum("rin,rjn->ij", z, z).numpy() / (reps * width)
+        np.testing.assert_allclose(second, exact, rtol=0.03, atol=0.01)
+    # Dead rows are zeroed and cannot spoil the live ones, even when they are inf.
+    bad = h[:3].clone()
+    bad[:, -1] = float("inf")
+    dead = torch.ones(3, m, dtype=torch.bool)
+    dead[:, -1] = False
+    assert torch.isfinite(gk._subspace_layer(bad, dead, gen, sw, sb)[:, :-1]).all()
+
+
+@pytest.mark.slow
+def test_subspace_method_has_the_matrix_laws():
+    # Same joint law as 'matrix', so the same duration and size distributions; a
+    # narrow network (N = 32) and 256 inputs per draw so that the subspace branch runs
+    # once fewer than 16 inputs of a draw are alive.
+    from scipy import stats
+
+    kw = dict(n=12_000, q0=1e-3, resample_every=256, dtype="float64")
+    a = ck.sim.gaussian_avalanches(32, 120, 1 + 2 / 32, method="matrix", seed=1, **kw)
+    b = ck.sim.gaussian_avalanches(32, 120, 1 + 2 / 32, method="subspace", seed=2, **kw)
+    assert stats.ks_2samp(a.durations, b.durations).pvalue > 1e-3
+    assert stats.ks_2samp(a.sizes, b.sizes).pvalue > 1e-3
+    assert abs(a.n_censored - b.n_censored) < 5 * np.sqrt(a.n_censored + 1)
+    # The check can fail: a different sigma_w^2 is told apart.
+    c = ck.sim.gaussian_avalanches(32, 120, 1 + 6 / 32, method="subspace", seed=3, **kw)
+    assert stats.ks_2samp(a.durations, c.durations).pvalue < 1e-6
