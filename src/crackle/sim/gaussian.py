@@ -91,10 +91,6 @@ def iter_gaussian_avalanches(
     workers = check_int(workers, "workers", _FUNC, low=1)
     phi = TORCH_ACTIVATIONS[act]
     per_group = _group_size(dev, k, width, method)
-    if method == "subspace":
-        # torch initialises its linear-algebra backend lazily, and not thread-safely on
-        # a GPU ("lazy wrapper should be called at most once"): do it here, once.
-        torch.linalg.qr(torch.eye(2, device=dev, dtype=dt), mode="r")
 
     def group(g: int) -> list[Avalanches]:
         # One random stream per group of draws (a group is one draw on a CPU).
