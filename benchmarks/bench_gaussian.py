@@ -9,11 +9,8 @@ For each width, at criticality (sigma_w^2 = 1 + 1/N, sigma_b = 0, q0 = 1e-3):
    batch x N by N x N), timed in the same run: ratio (target >= 0.7 at width >= 256);
 2. compaction against full-depth propagation of the same inputs (every input through
    every layer): speed-up;
-3. method='subspace' (the same joint law as 'matrix'; once fewer than N/2 inputs of a
-   draw live, each layer's weights are drawn on their span only) and method='marginal'
-   (each input's exact conditional law, no matrix product) against 'matrix': speed-ups,
-   and the subspace method's dense-equivalent FLOP/s (2 N^2 per live input per layer,
-   work it does not have to do) against the same dense GEMM;
+3. method='marginal' (each input's exact conditional law, no matrix product) against
+   'matrix' on the same inputs: speed-up;
 4. memory flat in n: peak memory (GPU: max allocated; CPU: peak RSS growth) at n and 4n
    with keep_events=False.
 """
@@ -140,19 +137,6 @@ def main() -> None:
             f"(target >= 0.7)"
         )
         print(f"  full-depth propagation {t_full:.2f} s; compaction speed-up {t_full / t_sim:.1f}x")
-        sync(dev)
-        t0 = time.perf_counter()
-        sub = [
-            c for _, c in g.iter_gaussian_avalanches(width, args.depth, sw, method="subspace", **kw)
-        ]
-        sync(dev)
-        t_sub = time.perf_counter() - t0
-        useful_sub = 2.0 * width * width * rows_processed(sub, args.depth) / t_sub
-        print(
-            f"  method='subspace' (same joint law, weights drawn on the live span): "
-            f"{t_sub:.2f} s, {t_sim / t_sub:.1f}x faster than 'matrix'; dense-equivalent "
-            f"{useful_sub / 1e12:.3f} TFLOP/s, ratio to dense GEMM {useful_sub / peak:.2f}"
-        )
         sync(dev)
         t0 = time.perf_counter()
         marg = [

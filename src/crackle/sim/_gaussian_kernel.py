@@ -61,30 +61,10 @@ _MAX_GROUP = 256
 
 
 def _group_size(dev: torch.device, k: int, width: int, method: str) -> int:
-    if method == "marginal":
+    if method != "matrix":
         return 1
     budget = _GROUP_ELEMENTS["cpu" if dev.type == "cpu" else "other"]
     return max(1, min(_MAX_GROUP, budget // (k * width)))
-
-
-def _subspace_layer(
-    h: torch.Tensor, alive: torch.Tensor, gen: torch.Generator, sw: float, sb: float
-) -> torch.Tensor:
-    """z = h W^T + b for a fresh W with entries N(0, sw/N), drawn only where h lives.
-
-    With m live rows, h^T = Q R (Q: N x m orthonormal columns, R: m x m), so
-    h W^T = R^T (W Q)^T, and W Q is again an N x m matrix of independent N(0, sw/N)
-    entries. Sampling it directly needs N m random numbers instead of N^2, and
-    2 N m^2 + N m^2 operations instead of 2 m N^2: the same joint law for every live
-    input of the draw, cheaper whenever m < N / 2. Rows that are no longer alive are
-    zeroed first, so an overflowed row cannot spoil the factorisation.
-    """
-    draws, m, width = h.shape
-    live = torch.where(alive[:, :, None], h, torch.zeros((), dtype=h.dtype, device=h.device))
-    r = torch.linalg.qr(live.transpose(1, 2), mode="r").R  # (draws, m, m)
-    xt = torch.randn((draws, m, width), generator=gen, device=h.device, dtype=h.dtype)
-    b = torch.randn((draws, 1, width), generator=gen, device=h.device, dtype=h.dtype)
-    return torch.baddbmm(b * np.sqrt(sb), r.transpose(1, 2), xt * np.sqrt(sw / width))
 
 
 def _run_group(
@@ -106,13 +86,10 @@ def _run_group(
 
     ``sizes[d]`` inputs go through draw d. ``method="matrix"``: the inputs of a draw
     share the layers' weights and go through them as one (batched) matrix product per
-    layer. ``method="subspace"``: the same joint law, with each layer's weights drawn
-    only on the span of the live inputs once they are fewer than N/2
-    (:func:`_subspace_layer`). ``method="marginal"``: each input's own trajectory is
-    sampled from its exact conditional law,
-    z^l | h^{l-1} ~ N(0, (sigma_w^2 |h|^2/N + sigma_b^2) I), in O(N) per layer instead
-    of O(N^2); the same law for every single avalanche, without the correlations
-    between inputs that share weights.
+    layer. ``method="marginal"``: each input's own trajectory is sampled from its exact
+    conditional law, z^l | h^{l-1} ~ N(0, (sigma_w^2 |h|^2/N + sigma_b^2) I), in O(N)
+    per layer instead of O(N^2); the same law for every single avalanche, without the
+    correlations between inputs that share weights.
     """
     n_draws, k = len(sizes), max(sizes)
     h = _inputs(n_draws * k, width, q0, gen, dev, dt).view(n_draws, k, width)
@@ -124,9 +101,7 @@ def _run_group(
     rec_q: list[torch.Tensor] = []
     rec_on: list[torch.Tensor] = []
     for layer in range(depth):
-        if method == "subspace" and 2 * h.shape[1] <= width:
-            z = _subspace_layer(h, alive, gen, sw, sb)
-        elif method != "marginal":
+        if method == "matrix":
             w, b = _layer(gen, width, sw, sb, dev, dt, n_draws)
             z = torch.baddbmm(b, h, w.transpose(1, 2))
         else:

@@ -64,7 +64,7 @@ def iter_gaussian_avalanches(
     q0 = check_real(q0, "q0", _FUNC, low=0.0, low_open=True)
     k = check_int(resample_every, "resample_every", _FUNC, low=1)
     act = check_choice(activation, "activation", _FUNC, sorted(TORCH_ACTIVATIONS))
-    method = check_choice(method, "method", _FUNC, ("matrix", "subspace", "marginal"))
+    method = check_choice(method, "method", _FUNC, ("matrix", "marginal"))
     baseline = q0 if check_choice(sizes, "sizes", _FUNC, ("total", "excess")) == "excess" else 0.0
     if seed is not None:
         seed = check_int(seed, "seed", _FUNC, low=0)
@@ -201,15 +201,9 @@ def gaussian_avalanches(
     dtype : 'float32' or 'float64'
     max_shape_duration : int or None
         Longest duration whose profiles are summed; default ``depth``.
-    method : 'matrix', 'subspace' or 'marginal'
+    method : 'matrix' or 'marginal'
         'matrix': the inputs of a weight draw share every layer's weights and bias and
-        go through each layer as one matrix product, as in the paper (on a GPU, many
-        draws at once as batched products). 'subspace': the same joint law as
-        'matrix', correlations between inputs of a draw included, but once fewer than
-        N/2 inputs of a draw are alive each layer's weights are drawn only on the span
-        of the live inputs (h^T = Q R, h W^T = R^T (W Q)^T with W Q again Gaussian):
-        N m random numbers and O(N m^2) work instead of N^2 and O(m N^2). Other random
-        numbers than 'matrix', so other avalanches for the same seed. 'marginal': each
+        go through each layer as one matrix product, as in the paper. 'marginal': each
         input's trajectory is drawn from its exact conditional law
         z^l | h^{l-1} ~ N(0, (sigma_w^2 |h^{l-1}|^2 / N + sigma_b^2) I) (W^l is
         independent of h^{l-1}), in O(N) per layer instead of O(N^2): the same law for
