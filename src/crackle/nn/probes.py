@@ -1,0 +1,328 @@
+"""Perturbation probes of criticality: branching parameter and Lyapunov exponent.
+
+"Layers" are the modules chosen as in :func:`crackle.nn.record` (default: the children
+of an ``nn.Sequential``, else every leaf module with parameters), in the order they
+run. Every probe runs the model in eval mode (batch norm uses its running statistics,
+so each sample is independent of its batch) and restores each module's mode after;
+nothing else about the model is touched. Inputs go to the device and dtype of the
+model's parameters; random directions are drawn on the CPU from ``seed``, so a seed
+gives the same directions on every device. The third probe, the dynamic range, is in
+:mod:`crackle.nn.dynamic_range` (re-exported here).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.autograd.forward_ad as fwAD
+from numpy.typing import ArrayLike, NDArray
+from torch import nn
+
+from crackle._validation import check_int, check_real
+from crackle.nn._modules import ModuleSpec, evaluating
+from crackle.nn._probe_utils import (
+    as_seed,
+    bcast,
+    chunks,
+    full_precision,
+    plot_per_layer,
+    prepare,
+    run_model,
+    to_dict,
+    unit_directions,
+)
+from crackle.nn.dynamic_range import DynamicRangeResult, dynamic_range
+from crackle.nn.record import _Collector, output_tensor
+
+__all__ = [
+    "BranchingResult",
+    "DynamicRangeResult",
+    "LyapunovResult",
+    "branching_parameter",
+    "dynamic_range",
+    "lyapunov_exponent",
+]
+
+
+@dataclass(frozen=True)
+class BranchingResult:
+    """Branching parameter of a feed-forward network.
+
+    Attributes
+    ----------
+    value : float
+        Arithmetic mean over layers of ``per_layer``; 1 at criticality.
+    geometric : float
+        exp of the mean over layers and samples of log r; exp(lambda_0) for small eps.
+    per_layer : ndarray of shape (L,)
+        Mean over samples and directions of r_l = |dh^l| / |dh^(l-1)| (dh^0 the input
+        perturbation).
+    names : tuple of str
+        The layers.
+    n_samples, n_directions, n_undefined : int
+        Inputs, directions per input, ratios left out because |dh^(l-1)| was zero.
+    """
+
+    value: float
+    geometric: float
+    per_layer: NDArray[np.float64]
+    names: tuple[str, ...]
+    eps: float
+    n_samples: int
+    n_directions: int
+    n_undefined: int
+    seed: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_dict(self)
+
+    def plot(self, ax: Any = None) -> Any:
+        """Per-layer ratios with the critical value 1."""
+        return plot_per_layer(self.per_layer, "branching ratio", 1.0, ax)
+
+
+@dataclass(frozen=True)
+class LyapunovResult:
+    """Largest Lyapunov exponent (per layer) of the input-output map.
+
+    Attributes
+    ----------
+    value : float
+        Mean over inputs and directions of (1/L) log(|J v| / |v|), J the input-output
+        Jacobian, L the number of layers; 0 at criticality.
+    stderr : float
+        Standard error of ``value`` over the (input, direction) pairs.
+    per_layer : ndarray of shape (L,)
+        Mean of log(|J_l v| / |J_(l-1) v|), J_l the Jacobian up to layer l.
+    """
+
+    value: float
+    stderr: float
+    per_layer: NDArray[np.float64]
+    names: tuple[str, ...]
+    n_samples: int
+    n_directions: int
+    seed: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_dict(self)
+
+    def plot(self, ax: Any = None) -> Any:
+        """Per-layer log growth rates with the critical value 0."""
+        return plot_per_layer(self.per_layer, "log growth per layer", 0.0, ax)
+
+
+def branching_parameter(
+    model: nn.Module,
+    inputs: ArrayLike | torch.Tensor,
+    *,
+    modules: ModuleSpec = None,
+    eps: float = 1e-3,
+    n_directions: int = 1,
+    per_unit: bool = True,
+    batch_size: int = 128,
+    seed: int = 0,
+) -> BranchingResult:
+    """Branching parameter sigma: how a small input perturbation grows per layer.
+
+    Each input x_i is perturbed by dx_i = eps |x_i| u, u a random unit vector (the
+    perturbation is relative, so eps has the same meaning at every input scale; eps
+    itself when x_i = 0). Both x_i and x_i + dx_i go through the model (in one batch,
+    in eval mode); for each layer l the perturbation's size |dh^l| is taken over the
+    whole output tensor of that sample, per unit by default: the root mean square
+    |dh^l| / sqrt(n_l), n_l the entries of layer l's output per sample, so that a
+    change of width (a 784 -> 256 layer, a 10-way readout, pooling) is not counted
+    as damping or growth; a Gaussian layer W ~ N(0, sigma_w^2 / n_in) then has ratio
+    sqrt(sigma_w^2) on average whatever its shape (the mean-field chi_1, SCIENCE.md
+    section 1). Equal widths make both choices identical. Ratios
+    r_l = |dh^l| / |dh^(l-1)|, with dh^0 = dx, are averaged over samples and
+    directions per layer (``per_layer``); ``value`` is their mean over layers and
+    ``geometric`` the exponential of the mean log ratio (so log ``geometric`` equals
+    the Lyapunov exponent as eps -> 0).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    inputs : array_like or tensor of shape (n, *input_shape)
+    modules : selection, optional
+        The layers, as in :func:`crackle.nn.record`.
+    eps : float
+        Relative size of the perturbation, > 0. In float32 keep it above ~1e-4. On
+        a GPU, TF32 convolutions are switched off for the call (their ~1e-3 precision
+        is the size of the perturbation), and restored after.
+    n_directions : int
+        Random directions per input.
+    per_unit : bool
+        Divide each norm by the square root of its number of entries (default), or
+        use plain L2 norms.
+    batch_size : int
+        Inputs per forward pass (the pass holds 2 x batch_size samples).
+    seed : int
+        Seed of the directions.
+
+    Returns
+    -------
+    BranchingResult
+
+    References
+    ----------
+    Vock & Meisel, "Critical dynamics governs deep learning", arXiv 2507.08527 (2025).
+
+    Examples
+    --------
+    >>> import torch, crackle as ck
+    >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
+    <torch._C.Generator object at ...>
+    >>> net = torch.nn.Sequential(*[torch.nn.Linear(16, 16, bias=False) for _ in range(4)])
+    >>> for m in net:
+    ...     _ = torch.nn.init.orthogonal_(m.weight, gain=1.5)
+    >>> res = ck.nn.branching_parameter(net, torch.randn(8, 16))
+    >>> round(res.value, 4), res.per_layer.shape
+    (1.5, (4,))
+    """
+    func = "branching_parameter"
+    x, named, bs = prepare(model, inputs, modules, batch_size, func)
+    eps = check_real(eps, "eps", func, low=0.0, low_open=True)
+    nd = check_int(n_directions, "n_directions", func, low=1)
+    seed = as_seed(seed, func)
+    gen = torch.Generator().manual_seed(seed)
+    sums: list[NDArray[np.float64]] = []
+
+    def reduce(t: torch.Tensor, name: str) -> torch.Tensor:
+        half = t.shape[0] // 2
+        d = (t[half:] - t[:half]).reshape(half, -1)
+        return torch.linalg.vector_norm(d, dim=1) / (math.sqrt(d.shape[1]) if per_unit else 1.0)
+
+    with evaluating(model), torch.no_grad(), full_precision():
+        col = _Collector(model, named, reduce)
+        col.attach()
+        try:
+            for _ in range(nd):
+                for xb in chunks(x, bs):
+                    scale = torch.linalg.vector_norm(xb.reshape(xb.shape[0], -1), dim=1)
+                    scale = torch.where(scale > 0, scale, torch.ones_like(scale)) * eps
+                    dx = unit_directions(xb, gen) * bcast(scale, xb.ndim)
+                    run_model(model, torch.cat([xb, xb + dx]), func)
+                    unit = math.sqrt(xb[0].numel()) if per_unit else 1.0
+                    sums.append(scale.cpu().numpy().astype(np.float64) / unit)
+        finally:
+            col.detach()
+    norms = np.concatenate([np.concatenate(sums)[:, None], np.concatenate(col.rows)], axis=1)
+    prev, nxt = norms[:, :-1], norms[:, 1:]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = np.where(prev > 0, nxt / prev, np.nan)
+        logs = np.log(ratios)
+    per_layer = np.nanmean(ratios, axis=0)
+    return BranchingResult(
+        value=float(np.mean(per_layer)),
+        geometric=float(np.exp(np.mean(np.nanmean(logs, axis=0)))),
+        per_layer=per_layer,
+        names=tuple(col.names or ()),
+        eps=eps,
+        n_samples=int(x.shape[0]),
+        n_directions=nd,
+        n_undefined=int(np.isnan(ratios).sum()),
+        seed=seed,
+    )
+
+
+def lyapunov_exponent(
+    model: nn.Module,
+    inputs: ArrayLike | torch.Tensor,
+    *,
+    modules: ModuleSpec = None,
+    n_directions: int = 1,
+    per_unit: bool = True,
+    batch_size: int = 128,
+    seed: int = 0,
+) -> LyapunovResult:
+    """Largest Lyapunov exponent lambda_0 = (1/L) log(|J v| / |v|) per layer.
+
+    J is the input-output Jacobian at each input, v a random unit vector (per input),
+    L the number of layers. Norms are per unit by default (``per_unit``, as in
+    :func:`branching_parameter`): |J v| / sqrt(n_out) against |v| / sqrt(n_in).
+    J v is a Jacobian-vector product by forward-mode automatic
+    differentiation (dual numbers, :mod:`torch.autograd.forward_ad`, the engine of
+    :func:`torch.func.jvp`), so the tangent at every layer comes out of the same pass:
+    ``per_layer[l]`` is the mean of log(|J_l v| / |J_(l-1) v|). The result is averaged
+    over inputs and directions; lambda_0 = 0 at criticality, > 0 chaotic, < 0 ordered.
+
+    Parameters
+    ----------
+    model, inputs, modules, n_directions, per_unit, batch_size, seed
+        As in :func:`branching_parameter`.
+
+    Returns
+    -------
+    LyapunovResult
+
+    References
+    ----------
+    Vock & Meisel, arXiv 2507.08527 (2025); Poole et al., NeurIPS (2016).
+
+    Examples
+    --------
+    >>> import math, torch, crackle as ck
+    >>> net = torch.nn.Sequential(*[torch.nn.Linear(16, 16, bias=False) for _ in range(4)])
+    >>> for m in net:
+    ...     _ = torch.nn.init.orthogonal_(m.weight, gain=0.5)
+    >>> res = ck.nn.lyapunov_exponent(net, torch.randn(8, 16))
+    >>> abs(res.value - math.log(0.5)) < 1e-5
+    True
+    """
+    func = "lyapunov_exponent"
+    x, named, bs = prepare(model, inputs, modules, batch_size, func)
+    nd = check_int(n_directions, "n_directions", func, low=1)
+    seed = as_seed(seed, func)
+    gen = torch.Generator().manual_seed(seed)
+
+    def reduce(t: torch.Tensor, name: str) -> torch.Tensor:
+        tan = fwAD.unpack_dual(t).tangent
+        if tan is None:  # the layer does not depend on the input
+            return torch.zeros(t.shape[0], dtype=t.dtype, device=t.device)
+        flat = tan.reshape(t.shape[0], -1)
+        return torch.linalg.vector_norm(flat, dim=1) / (
+            math.sqrt(flat.shape[1]) if per_unit else 1.0
+        )
+
+    outs: list[NDArray[np.float64]] = []
+    with evaluating(model), torch.no_grad():
+        col = _Collector(model, named, reduce)
+        col.attach()
+        try:
+            for _ in range(nd):
+                for xb in chunks(x, bs):
+                    v = unit_directions(xb, gen)
+                    with fwAD.dual_level(), warnings.catch_warnings():
+                        # torch scripts its forward-AD decompositions on first use.
+                        warnings.filterwarnings("ignore", "`torch.jit.script`", DeprecationWarning)
+                        out = output_tensor(run_model(model, fwAD.make_dual(xb, v), func), "output")
+                        tan = fwAD.unpack_dual(out).tangent
+                    flat = tan.reshape(tan.shape[0], -1)
+                    norm = torch.linalg.vector_norm(flat, dim=1)
+                    if per_unit:  # |J v| / sqrt(n_out) against |v| / sqrt(n_in) = 1 / sqrt(n_in)
+                        norm = norm * math.sqrt(xb[0].numel() / flat.shape[1])
+                    outs.append(norm.cpu().double().numpy())
+        finally:
+            col.detach()
+    names = tuple(col.names or ())
+    v_size = 1.0 / math.sqrt(x[0].numel()) if per_unit else 1.0
+    norms = np.concatenate([np.full((x.shape[0] * nd, 1), v_size), np.concatenate(col.rows)], 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_layer = np.mean(np.log(norms[:, 1:] / norms[:, :-1]), axis=0)
+        per_sample = np.log(np.concatenate(outs)) / len(names)
+    n = per_sample.size
+    return LyapunovResult(
+        value=float(per_sample.mean()),
+        stderr=float(per_sample.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan"),
+        per_layer=per_layer,
+        names=names,
+        n_samples=int(x.shape[0]),
+        n_directions=nd,
+        seed=seed,
+    )
