@@ -9,7 +9,7 @@ to N -> infinity and name the nearest universality class.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -304,16 +304,8 @@ def _width(
             start=nxt,
             progress=progress,
         )
-    av = acc.compute()
-    av = Avalanches(
-        av.sizes,
-        av.durations,
-        av.censored_sizes,
-        av.censored_durations,
-        av.shapes,
-        av.n_empty,
-        {"width": width, "sigma_w2": best.sigma_w2, "q0": cfg.q0, "depth": cfg.depth},
-    )
+    info = {"width": width, "sigma_w2": best.sigma_w2, "q0": cfg.q0, "depth": cfg.depth}
+    av = replace(acc.compute(), info=info)
     result = _analyse(cfg, width, best.offset, tuple(scans), av)
     if sub is not None:
         _save_width(cfg, result, sub)

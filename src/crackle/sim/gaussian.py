@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -311,15 +312,7 @@ def gaussian_avalanches(
         info["n_overflow"] = totals.n_overflow
         if not keep_events:
             info.update(n_censored_unrecorded=totals.n_censored, n_complete=totals.n)
-        return Avalanches(
-            av.sizes,
-            av.durations,
-            av.censored_sizes,
-            av.censored_durations,
-            av.shapes,
-            av.n_empty,
-            info,
-        )
+        return replace(av, info=info)
     acc = AvalancheAccumulator(max_shape_duration=shape_len, keep_events=keep_events, sink=sink)
     n_overflow, done = 0, 0
     for _, chunk in draws(0):
@@ -337,13 +330,4 @@ def gaussian_avalanches(
             n_empty=acc.n_empty,
             info={**info, "n_censored_unrecorded": acc.n_censored, "n_complete": acc.n},
         )
-    av = acc.compute()
-    return Avalanches(
-        av.sizes,
-        av.durations,
-        av.censored_sizes,
-        av.censored_durations,
-        av.shapes,
-        av.n_empty,
-        info,
-    )
+    return replace(acc.compute(), info=info)
