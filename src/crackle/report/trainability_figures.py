@@ -30,7 +30,8 @@ def _lines(ax: Any, sb_max: float) -> None:
 
 
 def trainability_figure(res: TrainabilityResult, fig: Any = None) -> Any:
-    """Training accuracy (left) and log10 chi_w (right) over the plane."""
+    """Training accuracy (left) and log10 of the paper's susceptibility
+    d sqrt(q*)/d sigma_w^2 (right, whose ridge is the Widom line) over the plane."""
     if fig is None:
         from matplotlib.figure import Figure
 
@@ -40,11 +41,11 @@ def trainability_figure(res: TrainabilityResult, fig: Any = None) -> Any:
     ax = fig.subplots(1, 2)
     mesh = ax[0].pcolormesh(_edges(sw), _edges(sb), res.accuracy.T, cmap="viridis", vmin=0)
     fig.colorbar(mesh, ax=ax[0], label="training accuracy")
-    chi = np.asarray(res.meanfield["chi_w"], dtype=float)
+    chi = np.asarray(res.meanfield["chi_w_strength"], dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         logchi = np.log10(np.where(chi > 0, chi, np.nan))
     mesh = ax[1].pcolormesh(_edges(sw), _edges(sb), logchi.T, cmap="magma")
-    fig.colorbar(mesh, ax=ax[1], label="log10 χ_w (mean field)")
+    fig.colorbar(mesh, ax=ax[1], label="log10 d√q*/dσ_w² (mean field)")
     for a in ax:
         _lines(a, float(sb.max()))
         a.set_xlim(_edges(sw)[0], _edges(sw)[-1])
@@ -59,8 +60,9 @@ def trainability_figure(res: TrainabilityResult, fig: Any = None) -> Any:
         fontsize=9,
     )
     ax[1].set_title(
-        f"Spearman ρ with accuracy: χ_w {c['chi_w'][0]:.2f}, edge closeness "
-        f"{c['edge_closeness'][0]:.2f}",
+        f"Spearman ρ with accuracy: d√q*/dσ_w² {c['chi_w_strength'][0]:.2f}, χ_w "
+        f"{c['chi_w'][0]:.2f}, edge closeness {c['edge_closeness'][0]:.2f}, "
+        f"|ln χ_1| {c['chi_1_closeness'][0]:.2f}",
         fontsize=9,
     )
     return fig
