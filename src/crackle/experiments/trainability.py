@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from crackle._validation import check_choice, check_int, check_real, param_error
+from crackle.experiments._mlp import accuracy, gaussian_mlp, load_flat, sgd_epoch
 from crackle.io.atomic import write_json
 from crackle.io.rundir import RunDir
 
@@ -99,16 +100,6 @@ class TrainabilityResult:
         return trainability_figure(self, fig=fig)
 
 
-def _data(cfg: TrainabilityConfig) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
-    from crackle.train.data import load_digits, load_fashion_mnist
-
-    x, y = load_fashion_mnist("train") if cfg.dataset == "fashion_mnist" else load_digits()
-    flat = x.reshape(len(x), -1).astype(np.float32) / 255.0
-    # Standardised pixels, so the input layer sees unit-variance signals.
-    flat = (flat - flat.mean()) / flat.std()
-    return flat, y
-
-
 def _train_cell(
     cfg: TrainabilityConfig,
     sw: float,
@@ -119,42 +110,14 @@ def _train_cell(
 ) -> float:
     """Train one Gaussian-initialised tanh MLP; return its training accuracy."""
     import torch
-    from torch import nn
 
     gen = torch.Generator().manual_seed(seed)
-    layers: list[nn.Module] = []
-    fan_in = x.shape[1]
-    for i in range(cfg.depth + 1):
-        out = 10 if i == cfg.depth else cfg.width
-        lin = nn.Linear(fan_in, out)
-        with torch.no_grad():
-            lin.weight.normal_(0.0, float(np.sqrt(sw / fan_in)), generator=gen)
-            if sb > 0:
-                lin.bias.normal_(0.0, float(np.sqrt(sb)), generator=gen)
-            else:
-                lin.bias.zero_()
-        layers.append(lin)
-        if i < cfg.depth:
-            layers.append(nn.Tanh())
-        fan_in = out
-    model = nn.Sequential(*layers)
+    model = gaussian_mlp(x.shape[1], cfg.depth, cfg.width, sw, sb, gen)
     opt = torch.optim.SGD(model.parameters(), lr=cfg.lr)
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-    loss_fn = nn.CrossEntropyLoss()
     for _ in range(cfg.epochs):
-        order = torch.randperm(len(xt), generator=gen)
-        for b in range(cfg.batches_per_epoch):
-            idx = order[(b * cfg.batch_size) % len(xt) :][: cfg.batch_size]
-            loss = loss_fn(model(xt[idx]), yt[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    with torch.no_grad():
-        sub = torch.arange(min(cfg.n_eval, len(xt)))
-        logits = model(xt[sub])
-        if not torch.isfinite(logits).all():
-            return 0.1  # diverged: chance level, stated in the docs
-        return float((logits.argmax(1) == yt[sub]).float().mean())
+        sgd_epoch(model, opt, xt, yt, cfg.batches_per_epoch, cfg.batch_size, gen)
+    return accuracy(model, xt, yt, cfg.n_eval)
 
 
 def _spearman(acc: NDArray[np.float64], pred: NDArray[np.float64]) -> tuple[float, float]:
@@ -211,7 +174,7 @@ def trainability_map(
                 )
         else:
             run.write_config(cfg.to_dict())
-    x, y = _data(cfg)
+    x, y = load_flat(cfg.dataset)
     acc = np.full((len(cfg.sigma_w2), len(cfg.sigma_b2)), np.nan)
     done = 0
     threads = torch.get_num_threads()
