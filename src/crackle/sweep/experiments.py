@@ -8,7 +8,8 @@ Dask worker, so it imports what it needs inside (torch stays out of the client).
 
 Built in: ``simulate`` (avalanches of a Gaussian network and their crackling
 report), ``meanfield`` (mean-field quantities at one point), ``probe`` (perturbation
-probes of a built-in model, in ``crackle.sweep._probe``) and ``smoke`` (a cheap check
+probes of a built-in model, in ``crackle.sweep._probe``), ``train`` (the training
+accuracy of a deep tanh MLP, in ``crackle.sweep._train``) and ``smoke`` (a cheap check
 of a cluster, its seeds and the ledger). Others register with
 :func:`register_experiment`; a module listed in ``_PLUGINS`` is imported the first
 time its experiment is asked for (the place for ``probe`` and ``train``).
@@ -68,7 +69,7 @@ class Experiment:
 _REGISTRY: dict[str, Experiment] = {}
 # Experiments that live in modules with heavy imports: name -> module that registers
 # it on import. Filled in as they arrive, e.g. "probe": "crackle.nn._sweep".
-_PLUGINS: dict[str, str] = {"probe": "crackle.sweep._probe"}
+_PLUGINS: dict[str, str] = {"probe": "crackle.sweep._probe", "train": "crackle.sweep._train"}
 
 
 def register_experiment(

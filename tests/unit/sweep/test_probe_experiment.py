@@ -25,4 +25,16 @@ def test_probe_config_errors_name_the_key():
     with pytest.raises(ValueError, match=r"grid\.model"):
         parse_config({"experiment": "probe", "grid": {"model": ["mlp-tanh", "no-such-net"]}})
     with pytest.raises(ValueError, match="n"):
-        parse_config({"experiment": "probe", "fixed": {"n": 1}})
+        parse_config({"experiment": "probe", "grid": {"model": ["cnn"]}, "fixed": {"n": 1}})
+
+
+def test_train_experiment_runs_one_cell_on_digits():
+    exp = get_experiment("train")
+    params = exp.params(
+        sigma_w2=1.0, depth=4, width=16, epochs=1, batches_per_epoch=20, dataset="digits"
+    )
+    out = exp.func(params, 3)
+    assert out == exp.func(params, 3)
+    assert 0.0 <= out["accuracy"] <= 1.0
+    with pytest.raises(ValueError, match="dataset"):
+        parse_config({"experiment": "train", "grid": {"dataset": ["digits", "cifar"]}})
