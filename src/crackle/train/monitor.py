@@ -1,0 +1,293 @@
+"""Log a network's criticality while it trains: plain loops, TensorBoard, Lightning.
+
+:class:`CriticalityMonitor` measures the probes of :mod:`crackle.nn.probes` on a fixed
+batch of probe inputs every ``every`` steps and writes one CSV row per measurement
+(with any scalars passed along, such as the loss). TensorBoard events are written too
+when the ``tensorboard`` package is installed; it is never required. A Lightning
+callback, ``CriticalityCallback``, exists when ``lightning`` or ``pytorch_lightning``
+can be imported: ``from crackle.train.monitor import CriticalityCallback``.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib
+import importlib.util
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from numpy.typing import ArrayLike
+from torch import nn
+
+from crackle._validation import CrackleValueError, check_int, param_error
+from crackle.nn._modules import ModuleSpec, as_input_tensor, evaluating, select_modules
+from crackle.nn._probe_utils import run_model
+from crackle.nn.probes import branching_parameter, lyapunov_exponent
+
+__all__ = ["METRICS", "CriticalityMonitor"]
+
+METRICS = ("branching", "lyapunov")
+
+
+def _check_probe_inputs(model: nn.Module, probe_inputs: Any, func: str) -> torch.Tensor:
+    """The probe batch as a tensor, after one no-grad forward pass of it."""
+    try:
+        x = as_input_tensor(probe_inputs, model, func)
+        with torch.no_grad(), evaluating(model):
+            run_model(model, x, func)
+    except CrackleValueError as exc:  # name the parameter as this class calls it
+        raise CrackleValueError(
+            str(exc).replace("'inputs' parameter", "'probe_inputs' parameter")
+        ) from exc
+    return x
+
+
+def _number(value: Any, name: str, func: str) -> float:
+    if torch.is_tensor(value) and value.numel() == 1:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        try:
+            value = float(value)  # numpy scalars
+        except (TypeError, ValueError):
+            must = "a real number (or a one-element tensor)"
+            raise param_error(name, func, must, value) from None
+    return float(value)
+
+
+class CriticalityMonitor:
+    """Measure branching parameter and Lyapunov exponent every ``every`` training steps.
+
+    At each step that is a multiple of ``every``, :meth:`step` runs the chosen probes
+    on ``probe_inputs`` (eval mode, the same random directions every time, so a change
+    reflects the model only) and appends a row ``step, <metrics>, <scalars>`` to
+    ``log_dir/criticality.csv``. The file is rewritten whole into a temporary file and
+    moved into place (:func:`os.replace`), so an interruption leaves either the old or
+    the new file, never a partial row. Logging step s first drops the rows of steps
+    >= s: a run resumed from a checkpoint (a new monitor on the same ``log_dir``)
+    continues the file without duplicated steps, replacing the rows the interrupted
+    run wrote after that checkpoint (their number is in ``n_discarded``).
+
+    Columns: ``branching`` is :attr:`BranchingResult.value` (1 at criticality),
+    ``lyapunov`` is :attr:`LyapunovResult.value` (0 at criticality).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    probe_inputs : array_like or tensor of shape (n, *input_shape)
+        A fixed batch, e.g. a few hundred held-out inputs.
+    every : int
+        Log every ``every`` steps (steps 0, every, 2 every, ...), >= 1.
+    log_dir : str or path
+        Folder of the CSV (created at the first log) and of the TensorBoard events.
+    metrics : sequence of {"branching", "lyapunov"}
+    modules : selection, optional
+        The layers, as in :func:`crackle.nn.record`.
+    n_directions : int
+        Directions per probe input.
+    seed : int
+        Seed of the probes' directions.
+    tensorboard : bool
+        Also write TensorBoard scalars (``criticality/<metric>`` and the scalars) when
+        the ``tensorboard`` package is installed; skipped silently when it is not.
+
+    The arguments are checked (one forward pass of the probe inputs) and stored.
+
+    Examples
+    --------
+    >>> import tempfile, torch
+    >>> from crackle.train import CriticalityMonitor
+    >>> net = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     mon = CriticalityMonitor(net, torch.randn(8, 4), every=2, log_dir=d)
+    ...     for step in range(5):
+    ...         _ = mon.step(step, loss=1.0 / (step + 1))
+    ...     mon.close()
+    ...     [r["step"] for r in mon.history()], sorted(mon.history()[0])
+    (['0', '2', '4'], ['branching', 'loss', 'lyapunov', 'step'])
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        probe_inputs: ArrayLike | torch.Tensor,
+        *,
+        every: int = 100,
+        log_dir: str | os.PathLike[str],
+        metrics: Sequence[str] = METRICS,
+        modules: ModuleSpec = None,
+        n_directions: int = 1,
+        seed: int = 0,
+        tensorboard: bool = True,
+    ) -> None:
+        func = "CriticalityMonitor"
+        self.every = check_int(every, "every", func, low=1)
+        if isinstance(metrics, str) or not all(m in METRICS for m in metrics) or not metrics:
+            raise param_error("metrics", func, f"a non-empty sequence of {METRICS}", metrics)
+        self.metrics = tuple(dict.fromkeys(metrics))
+        if not isinstance(log_dir, str | os.PathLike):
+            raise param_error("log_dir", func, "a path", log_dir)
+        self.log_dir = Path(log_dir)
+        select_modules(model, modules, func)
+        self.model = model
+        self.probe_inputs = _check_probe_inputs(model, probe_inputs, func)
+        self.modules = modules
+        self.n_directions = check_int(n_directions, "n_directions", func, low=1)
+        self.seed = check_int(seed, "seed", func, low=0)
+        self.tensorboard = bool(tensorboard)
+        self.n_discarded = 0
+        self._rows: list[dict[str, str]] | None = None
+        self._writer: Any = None
+
+    @property
+    def path(self) -> Path:
+        """The CSV file."""
+        return self.log_dir / "criticality.csv"
+
+    def measure(self) -> dict[str, float]:
+        """The chosen metrics now, without logging."""
+        kw: dict[str, Any] = {
+            "modules": self.modules,
+            "n_directions": self.n_directions,
+            "seed": self.seed,
+        }
+        out: dict[str, float] = {}
+        if "branching" in self.metrics:
+            out["branching"] = branching_parameter(self.model, self.probe_inputs, **kw).value
+        if "lyapunov" in self.metrics:
+            out["lyapunov"] = lyapunov_exponent(self.model, self.probe_inputs, **kw).value
+        return out
+
+    def step(self, step: int, **scalars: Any) -> dict[str, float] | None:
+        """Measure and log at multiples of ``every``; return the row, else None.
+
+        ``scalars`` (numbers or one-element tensors) are logged beside the metrics.
+        """
+        func = "CriticalityMonitor.step"
+        step = check_int(step, "step", func, low=0)
+        if step % self.every:
+            return None
+        extra = {k: _number(v, k, func) for k, v in scalars.items()}
+        clash = sorted(set(extra) & {"step", *METRICS})
+        if clash:
+            raise param_error("scalars", func, "named other than 'step' and the metrics", clash)
+        row: dict[str, float] = {"step": float(step), **self.measure(), **extra}
+        rows = self._load()
+        kept = [r for r in rows if int(r["step"]) < step]
+        self.n_discarded += len(rows) - len(kept)
+        text = {k: str(step) if k == "step" else repr(v) for k, v in row.items()}
+        self._rows = [*kept, text]
+        self._save(self._rows)
+        self._log_tensorboard(step, row)
+        return row
+
+    def history(self) -> list[dict[str, str]]:
+        """The rows of the CSV file as written (strings; empty fields for missing values)."""
+        if not self.path.exists():
+            return []
+        with self.path.open(newline="") as f:
+            return [dict(r) for r in csv.DictReader(f)]
+
+    def close(self) -> None:
+        """Flush and close the TensorBoard writer, if any."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def __enter__(self) -> CriticalityMonitor:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def _load(self) -> list[dict[str, str]]:
+        if self._rows is None:
+            self._rows = self.history()
+        return self._rows
+
+    def _save(self, rows: list[dict[str, str]]) -> None:
+        header: dict[str, None] = {}
+        for r in rows:
+            header.update(dict.fromkeys(r))
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        with tmp.open("w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(header), restval="")
+            writer.writeheader()
+            writer.writerows(rows)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
+
+    def _log_tensorboard(self, step: int, row: dict[str, float]) -> None:
+        if not self.tensorboard or importlib.util.find_spec("tensorboard") is None:
+            return
+        if self._writer is None:
+            from torch.utils.tensorboard import SummaryWriter
+
+            # purge_step: a resumed run hides the events the interrupted one wrote later.
+            self._writer = SummaryWriter(log_dir=str(self.log_dir), purge_step=step)
+        for k, v in row.items():
+            if k != "step" and math.isfinite(v):
+                tag = f"criticality/{k}" if k in METRICS else k
+                self._writer.add_scalar(tag, v, step)
+
+
+def _lightning() -> Any:
+    for name in ("lightning.pytorch", "pytorch_lightning"):
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            continue
+    return None
+
+
+def _make_callback(pl: Any) -> type:
+    class CriticalityCallback(pl.Callback):
+        """Lightning callback: a :class:`CriticalityMonitor` on the LightningModule.
+
+        Logs at ``trainer.global_step`` after each training batch (global rank 0 only),
+        with the batch loss when the step returned one. Arguments as for
+        :class:`CriticalityMonitor`, less the model.
+        """
+
+        def __init__(self, probe_inputs: Any, **kwargs: Any) -> None:
+            super().__init__()
+            self.probe_inputs = probe_inputs
+            self.kwargs = kwargs
+            self.monitor: CriticalityMonitor | None = None
+
+        def on_train_batch_end(
+            self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int
+        ) -> None:
+            if not getattr(trainer, "is_global_zero", True):
+                return
+            if self.monitor is None:
+                self.monitor = CriticalityMonitor(pl_module, self.probe_inputs, **self.kwargs)
+            loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
+            extra = {"loss": loss} if torch.is_tensor(loss) and loss.numel() == 1 else {}
+            self.monitor.step(int(trainer.global_step), **extra)
+
+        def on_train_end(self, trainer: Any, pl_module: Any) -> None:
+            if self.monitor is not None:
+                self.monitor.close()
+
+    return CriticalityCallback
+
+
+def __getattr__(name: str) -> Any:
+    """``CriticalityCallback`` is defined on first use, when Lightning is importable."""
+    if name == "CriticalityCallback":
+        pl = _lightning()
+        if pl is None:
+            raise ImportError(
+                "CriticalityCallback needs the 'lightning' (or 'pytorch_lightning') package, "
+                "which is not installed; CriticalityMonitor works in any plain PyTorch loop"
+            )
+        cls = _make_callback(pl)
+        globals()[name] = cls
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
