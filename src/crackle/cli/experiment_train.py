@@ -92,3 +92,126 @@ def epochs(
         cells = " ".join("  -" if not np.isfinite(v) else f"{v:3.0f}" for v in e)
         console.print(f"width {w:5d}: epochs {cells}   ({win} of {len(cfg.sigma_w2)} reached)")
     console.print(f"wrote {out}/epochs.json and {path}")
+
+
+@experiment_app.command("continual")
+@clean_errors
+def continual(
+    out: Path = typer.Option(Path("runs/continual"), "--out", "-o", help="Run directory."),
+    n_tasks: int = typer.Option(200, help="Permuted tasks, learned one after the other."),
+    examples_per_task: int = typer.Option(6000, help="Examples per task (one pass)."),
+    depth: int = typer.Option(3, help="Hidden layers."),
+    width: int = typer.Option(256, help="Neurons per hidden layer."),
+    activation: str = typer.Option("tanh", help="'tanh' or 'relu'."),
+    arms: str = typer.Option("plain,branching", help="Arms: plain, branching, lyapunov."),
+    penalty_weight: float = typer.Option(1.0, help="Weight of the criticality penalty."),
+    dataset: str = typer.Option("fashion_mnist", help="'fashion_mnist' or 'digits'."),
+    seed: int = typer.Option(0, min=0, help="Random seed."),
+) -> None:
+    """Continual learning on permuted images with and without the criticality penalty
+    (seed 001; Dohare et al. 2024): accuracy and distance from criticality per task.
+    Each arm saves itself after every task; run again to resume."""
+    from crackle.experiments.continual import ContinualConfig, continual_learning
+    from crackle.report.figures import save_figure
+
+    cfg = ContinualConfig(
+        n_tasks=n_tasks,
+        examples_per_task=examples_per_task,
+        depth=depth,
+        width=width,
+        activation=activation,
+        arms=tuple(a.strip() for a in arms.split(",") if a.strip()),
+        penalty_weight=penalty_weight,
+        dataset=dataset,
+        seed=seed,
+    )
+    with progress_bar() as progress:
+        task = progress.add_task("tasks", total=cfg.n_tasks * len(cfg.arms))
+        res = continual_learning(
+            cfg, out=out, progress=lambda d: progress.update(task, completed=d)
+        )
+    path = save_figure(res.plot(), out / "figures" / "continual.png")
+    for arm, s in res.summary().items():
+        console.print(
+            f"{arm:10s} accuracy first tenth {s['first_tenth']:.3f}, last tenth "
+            f"{s['last_tenth']:.3f} ({s['slope_per_100_tasks']:+.3f} per 100 tasks); "
+            f"|log σ| last tenth {s['log_sigma_last_tenth']:.3f}; ρ(acc, |log σ|) = "
+            f"{s['rho_accuracy_log_sigma']:+.2f} (p = {s['p_accuracy_log_sigma']:.2g})"
+        )
+    console.print(f"wrote {out}/continual.json and {path}")
+
+
+def _corners(text: str) -> tuple[tuple[str, float, float], ...]:
+    """'name:sigma_w2:sigma_b2,...' -> triples."""
+    out = []
+    for item in text.split(","):
+        parts = item.strip().split(":")
+        try:
+            if len(parts) != 3:
+                raise ValueError
+            out.append((parts[0], float(parts[1]), float(parts[2])))
+        except ValueError:
+            raise ValueError(
+                f"--corners must be comma-separated name:sigma_w2:sigma_b2; got {item!r}"
+            ) from None
+    return tuple(out)
+
+
+@experiment_app.command("rescue")
+@clean_errors
+def rescue(
+    out: Path = typer.Option(Path("runs/rescue"), "--out", "-o", help="Run directory."),
+    corners: str = typer.Option(
+        "ordered:0.5:0,chaotic:4:0.5,near-critical:1:0",
+        help="Initialisations, comma-separated name:σ_w²:σ_b².",
+    ),
+    kinds: str = typer.Option("branching,lyapunov", help="Penalty kinds (arms besides plain)."),
+    weights: str = typer.Option("10,30", help="One penalty weight per kind."),
+    penalty_every: int = typer.Option(1, help="Add the penalty every k steps."),
+    penalty_batch: int = typer.Option(32, help="Samples of the batch the penalty sees."),
+    depth: int = typer.Option(20, help="Hidden layers."),
+    width: int = typer.Option(64, help="Neurons per hidden layer."),
+    steps: int = typer.Option(1500, help="SGD steps."),
+    eval_every: int = typer.Option(100, help="Measure accuracy and distance every k steps."),
+    batch_size: int = typer.Option(128, help="Batch size."),
+    lr: float = typer.Option(0.01, help="SGD learning rate."),
+    momentum: float = typer.Option(0.9, help="SGD momentum."),
+    dataset: str = typer.Option("fashion_mnist", help="'fashion_mnist' or 'digits'."),
+    seeds: str = typer.Option("0,1", help="Seeds, comma-separated."),
+) -> None:
+    """Train deep tanh MLPs from the ordered and chaotic corners (and a near-critical
+    reference), plainly and with the criticality penalty, and compare accuracy and
+    distance from criticality. Finished runs are kept in OUT/cells/ and not retrained."""
+    from crackle.experiments.rescue import RescueConfig
+    from crackle.experiments.rescue import rescue as run_rescue
+    from crackle.report.figures import save_figure
+
+    cfg = RescueConfig(
+        corners=_corners(corners),
+        kinds=tuple(k.strip() for k in kinds.split(",") if k.strip()),
+        weights=_floats(weights, "--weights"),
+        penalty_every=penalty_every,
+        penalty_batch=penalty_batch,
+        depth=depth,
+        width=width,
+        steps=steps,
+        eval_every=eval_every,
+        batch_size=batch_size,
+        lr=lr,
+        momentum=momentum,
+        dataset=dataset,
+        seeds=tuple(int(s) for s in _floats(seeds, "--seeds")),
+    )
+    n = len(cfg.corners) * len(cfg.arms) * len(cfg.seeds)
+    with progress_bar() as progress:
+        task = progress.add_task("training", total=n)
+        res = run_rescue(cfg, out=out, progress=lambda d: progress.update(task, completed=d))
+    path = save_figure(res.plot(), out / "figures" / "rescue.png")
+    console.print("corner         arm        train  test   |log σ| start→end   |λ₀| start→end")
+    for r in res.table():
+        console.print(
+            f"{r['corner']:<14} {r['arm']:<10} {r['train_acc']:.3f}  {r['test_acc']:.3f}  "
+            f"{r['log_sigma_start']:.3f} → {r['log_sigma_end']:.3f}      "
+            f"{r['lyapunov_start']:.3f} → {r['lyapunov_end']:.3f}"
+        )
+    console.print(f"wrote {out}/rescue.json and {path}")
