@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 # Debian packages for the browser test of the HTML report (chromium, chromium-driver)
 # and the Fashion-MNIST data (dataset-fashion-mnist): installed when missing, as root
 # with apt-get; elsewhere skipped with a note (the tests that need them skip too).
-DEB_PKGS="chromium chromium-driver dataset-fashion-mnist"
+DEB_PKGS="chromium chromium-driver dataset-fashion-mnist jargon-text"
 if command -v dpkg-query >/dev/null 2>&1; then
   missing=""
   for p in $DEB_PKGS; do

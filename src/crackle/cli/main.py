@@ -15,7 +15,19 @@ app = typer.Typer(
 
 def _register() -> None:
     # Command modules attach themselves to `app` on import.
-    from crackle.cli import analyze, demo, meanfield  # noqa: F401
+    from crackle.cli import (  # noqa: F401
+        analyze,
+        demo,
+        experiment,
+        experiment_lstm,
+        experiment_train,
+        experiment_zoo,
+        meanfield,
+        probe,
+        report,
+        simulate,
+        sweep,
+    )
 
 
 def main() -> None:

@@ -5,5 +5,13 @@ result with ``to_dict()`` and ``plot()``. They load torch on first use.
 """
 
 from crackle.experiments.fss import FSSConfig, FSSResult, finite_size_scaling
+from crackle.experiments.lstm import LSTMConfig, LSTMResult, lstm_criticality
 
-__all__ = ["FSSConfig", "FSSResult", "finite_size_scaling"]
+__all__ = [
+    "FSSConfig",
+    "FSSResult",
+    "LSTMConfig",
+    "LSTMResult",
+    "finite_size_scaling",
+    "lstm_criticality",
+]
