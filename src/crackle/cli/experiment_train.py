@@ -103,6 +103,10 @@ def continual(
     depth: int = typer.Option(3, help="Hidden layers."),
     width: int = typer.Option(256, help="Neurons per hidden layer."),
     activation: str = typer.Option("tanh", help="'tanh' or 'relu'."),
+    sigma_w2: float = typer.Option(
+        1.0, "--sigma-w2", help="Initial weight variance (critical: 1 for tanh, 2 for ReLU)."
+    ),
+    lr: float = typer.Option(0.01, help="SGD learning rate."),
     arms: str = typer.Option("plain,branching", help="Arms: plain, branching, lyapunov."),
     penalty_weight: float = typer.Option(1.0, help="Weight of the criticality penalty."),
     dataset: str = typer.Option("fashion_mnist", help="'fashion_mnist' or 'digits'."),
@@ -120,6 +124,8 @@ def continual(
         depth=depth,
         width=width,
         activation=activation,
+        sigma_w2=sigma_w2,
+        lr=lr,
         arms=tuple(a.strip() for a in arms.split(",") if a.strip()),
         penalty_weight=penalty_weight,
         dataset=dataset,
