@@ -282,12 +282,7 @@ def continual_learning(
         raise param_error("config", _FUNC, "a ContinualConfig", cfg)
     run = None if out is None else RunDir.create(out)
     if run is not None:
-        if run.config.exists():
-            stored = json.loads(run.config.read_text())["parameters"]
-            if stored != json.loads(json.dumps(cfg.to_dict())):
-                raise FileExistsError(f"{run.path} holds a run with other parameters")
-        else:
-            run.write_config(cfg.to_dict())
+        run.claim(cfg.to_dict())
     xtr, ytr = load_flat(cfg.dataset)
     if cfg.dataset == "fashion_mnist":
         raw, yte_np = load_fashion_mnist("test")

@@ -161,12 +161,7 @@ def epochs_to_target(
         raise param_error("config", _FUNC, "an EpochsConfig", cfg)
     run = None if out is None else RunDir.create(out)
     if run is not None:
-        if run.config.exists():
-            stored = json.loads(run.config.read_text())["parameters"]
-            if stored != json.loads(json.dumps(cfg.to_dict())):
-                raise FileExistsError(f"{run.path} holds a run with other parameters")
-        else:
-            run.write_config(cfg.to_dict())
+        run.claim(cfg.to_dict())
     x, y = load_flat(cfg.dataset)
     shape = (len(cfg.widths), len(cfg.sigma_w2))
     epochs, final = np.full(shape, np.nan), np.full(shape, np.nan)

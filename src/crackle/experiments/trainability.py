@@ -166,14 +166,7 @@ def trainability_map(
         raise param_error("config", _FUNC, "a TrainabilityConfig", cfg)
     run = None if out is None else RunDir.create(out)
     if run is not None:
-        if run.config.exists():
-            stored = json.loads(run.config.read_text())["parameters"]
-            if stored != json.loads(json.dumps(cfg.to_dict())):
-                raise FileExistsError(
-                    f"{run.path} holds a map with other parameters; use another --out"
-                )
-        else:
-            run.write_config(cfg.to_dict())
+        run.claim(cfg.to_dict())
     x, y = load_flat(cfg.dataset)
     acc = np.full((len(cfg.sigma_w2), len(cfg.sigma_b2)), np.nan)
     done = 0

@@ -10,6 +10,7 @@ runs/NAME/
 
 from __future__ import annotations
 
+import json
 import platform
 import sys
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from crackle.events.shapes import ShapeSums
-from crackle.io.atomic import write_json, write_npz
+from crackle.io.atomic import json_default, write_json, write_npz
 
 __all__ = ["RunDir", "versions"]
 
@@ -82,6 +83,20 @@ class RunDir:
                 "created": datetime.now(UTC).isoformat(timespec="seconds"),
             },
         )
+
+    def claim(self, params: dict[str, Any]) -> None:
+        """Make this directory the run of ``params``: write ``config.json`` when there
+        is none; when there is one, its parameters must be the same (a resumed run),
+        else a ``FileExistsError`` says so."""
+        if not self.config.exists():
+            self.write_config(params)
+            return
+        stored = json.loads(self.config.read_text())["parameters"]
+        if stored != json.loads(json.dumps(params, default=json_default)):
+            raise FileExistsError(
+                f"{self.path} holds a run with other parameters; choose another output "
+                "directory or remove it"
+            )
 
     def write_shapes(self, shapes: ShapeSums) -> Path:
         return write_npz(self.shapes, shapes.to_arrays())

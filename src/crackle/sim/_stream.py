@@ -13,7 +13,6 @@ totals' next draw are dropped and recomputed, so nothing is counted twice.
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -24,7 +23,7 @@ import numpy as np
 
 from crackle.events.avalanches import Avalanches, concat_avalanches
 from crackle.events.shapes import ShapeSums
-from crackle.io.atomic import atomic_path, json_default, write_npz
+from crackle.io.atomic import atomic_path, write_npz
 from crackle.io.rundir import RunDir
 from crackle.io.tables import AvalancheWriter
 
@@ -64,11 +63,6 @@ class StreamTotals:
         return out
 
 
-def _same_params(run: RunDir, params: dict[str, Any]) -> bool:
-    stored = json.loads(run.config.read_text())["parameters"]
-    return bool(stored == json.loads(json.dumps(params, default=json_default)))
-
-
 def stream_to_run(
     out: str | Path,
     params: dict[str, Any],
@@ -85,14 +79,7 @@ def stream_to_run(
     """
     run = RunDir.create(out)
     parts, ckpt = run.path / "parts", run.path / "totals.npz"
-    if run.config.exists():
-        if not _same_params(run, params):
-            raise FileExistsError(
-                f"{run.path} holds a run with other parameters; choose another output "
-                "directory or remove it"
-            )
-    else:
-        run.write_config(params)
+    run.claim(params)
     totals = StreamTotals.load(ckpt, max_shape) if ckpt.exists() else StreamTotals(max_shape)
     if run.avalanches.exists():  # finished before: read it back
         return (_read(run, totals) if keep_events else _summary(totals)), totals
