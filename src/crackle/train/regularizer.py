@@ -198,8 +198,14 @@ def jvp_lyapunov(
     names, v_norm, _, out_norm = _tangent_pass(
         model, inputs, modules, nd, bool(per_unit), _check_seed(seed, func), func
     )
-    if not bool((out_norm > 0).all()):
-        raise _vanished([], torch.tensor([True]), func)
+    zero = out_norm <= 0
+    if bool(zero.any()):
+        # log |J v| is -inf for such a sample, and so is the mean: say how many.
+        raise CrackleValueError(
+            f"{func}: the output perturbation vanished for {int(zero.sum())} of "
+            f"{zero.numel()} sample(s) (saturated or dead units); lambda_0 is -inf. "
+            "Use other inputs, or kind='branching'."
+        )
     return torch.log(out_norm / v_norm).mean() / len(names)
 
 
