@@ -4,19 +4,23 @@ Each experiment takes a frozen config, writes a run directory (resumable) and re
 frozen result with ``to_dict()`` and ``plot()``. They load torch on first use.
 
 - :func:`finite_size_scaling`: deep avalanches at several widths (seed 002, Fig. 2);
-- :func:`trainability_map`, :func:`epochs_to_target`: trainability over the
-  (sigma_w^2, sigma_b^2) plane and against width (seed 002, Fig. 3);
+- :func:`trainability_map` and ``crackle.experiments.epochs_to_target.epochs_to_target``:
+  trainability over the (sigma_w^2, sigma_b^2) plane and against width (seed 002,
+  Fig. 3);
 - :func:`train_zoo`: accuracy against distance from criticality (seed 001);
-- :func:`rescue`, :func:`continual_learning`: the criticality penalty on badly
-  initialised networks and over a long sequence of tasks (seed 001);
+- ``crackle.experiments.rescue.rescue`` and :func:`continual_learning`: the criticality
+  penalty on badly initialised networks and over a long sequence of tasks (seed 001);
 - :func:`lstm_criticality`: LSTMs over training (seed 000).
+
+``epochs_to_target`` and ``rescue`` share their module's name, so they are imported
+from their modules (a package attribute of that name would hide the module).
 """
 
 from crackle.experiments.continual import ContinualConfig, ContinualResult, continual_learning
-from crackle.experiments.epochs_to_target import EpochsConfig, EpochsResult, epochs_to_target
+from crackle.experiments.epochs_to_target import EpochsConfig, EpochsResult
 from crackle.experiments.fss import FSSConfig, FSSResult, finite_size_scaling
 from crackle.experiments.lstm import LSTMConfig, LSTMResult, lstm_criticality
-from crackle.experiments.rescue import RescueConfig, RescueResult, rescue
+from crackle.experiments.rescue import RescueConfig, RescueResult
 from crackle.experiments.trainability import (
     TrainabilityConfig,
     TrainabilityResult,
@@ -40,10 +44,8 @@ __all__ = [
     "ZooConfig",
     "ZooResult",
     "continual_learning",
-    "epochs_to_target",
     "finite_size_scaling",
     "lstm_criticality",
-    "rescue",
     "train_zoo",
     "trainability_map",
 ]
