@@ -3,10 +3,38 @@ trainability experiments share."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+
+@contextmanager
+def torch_threads(n: int = 1) -> Iterator[None]:
+    """torch on ``n`` threads for the block, restored after. The experiments' products
+    are small: one thread was 2-3x faster than two on the shared 2-core machine."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def check_sgd_setup(cfg: Any, func: str) -> None:
+    """The training fields the trainability experiments share: depth, batches per
+    epoch, batch size and evaluation size (>= 1), learning rate (> 0), data set, seed."""
+    from crackle._validation import check_choice, check_int, check_real
+
+    for name in ("depth", "batches_per_epoch", "batch_size", "n_eval"):
+        check_int(getattr(cfg, name), name, func, low=1)
+    check_real(cfg.lr, "lr", func, low=0.0, low_open=True)
+    check_choice(cfg.dataset, "dataset", func, ("fashion_mnist", "digits"))
+    check_int(cfg.seed, "seed", func, low=0)
 
 
 def load_flat(dataset: str) -> tuple[NDArray[np.float32], NDArray[np.int64]]:

@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from crackle._validation import check_choice, check_int, check_real, param_error
+from crackle.experiments._mlp import torch_threads
 from crackle.io.atomic import atomic_path, write_json
 from crackle.io.rundir import RunDir
 
@@ -305,18 +306,14 @@ def continual_learning(
         if progress is not None:
             progress(done)
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # small products: one thread is faster here
     acc, ls, lam = {}, {}, {}
-    try:
+    with torch_threads(1):
         for arm in cfg.arms:
             folder = None if run is None else run.path / "arms" / arm
             if folder is not None:
                 folder.mkdir(parents=True, exist_ok=True)
             a, s, l_ = _run_arm(cfg, arm, data, folder, tick)
             acc[arm], ls[arm], lam[arm] = np.array(a), np.array(s), np.array(l_)
-    finally:
-        torch.set_num_threads(threads)
     result = ContinualResult(cfg, acc, ls, lam)
     if run is not None:
         write_json(run.path / "continual.json", result.to_dict())

@@ -3,19 +3,26 @@ Fig. 3f): the trainable window in sigma_w^2 at fixed sigma_b^2 widens with the w
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from crackle._validation import check_choice, check_int, check_real, param_error
-from crackle.experiments._mlp import accuracy, gaussian_mlp, load_flat, sgd_epoch
+from crackle._validation import check_int, check_real, param_error
+from crackle.experiments._mlp import (
+    accuracy,
+    check_sgd_setup,
+    gaussian_mlp,
+    load_flat,
+    sgd_epoch,
+    torch_threads,
+)
 from crackle.io.atomic import write_json
-from crackle.io.rundir import RunDir
+from crackle.io.rundir import RunDir, cached_json
 
 __all__ = ["EpochsConfig", "EpochsResult", "epochs_to_target"]
 
@@ -53,11 +60,8 @@ class EpochsConfig:
             check_real(v, "sigma_w2", _FUNC, low=0.0, low_open=True)
         check_real(self.sigma_b2, "sigma_b2", _FUNC, low=0.0)
         check_real(self.target, "target", _FUNC, low=0.0, high=1.0, low_open=True)
-        for name in ("max_epochs", "depth", "batches_per_epoch", "batch_size", "n_eval"):
-            check_int(getattr(self, name), name, _FUNC, low=1)
-        check_real(self.lr, "lr", _FUNC, low=0.0, low_open=True)
-        check_choice(self.dataset, "dataset", _FUNC, ("fashion_mnist", "digits"))
-        check_int(self.seed, "seed", _FUNC, low=0)
+        check_int(self.max_epochs, "max_epochs", _FUNC, low=1)
+        check_sgd_setup(self, _FUNC)
 
     def to_dict(self) -> dict[str, Any]:
         out = {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -154,7 +158,6 @@ def epochs_to_target(
     ----------
     Ghavasieh et al., arXiv 2509.22649 (2025), Fig. 3f.
     """
-    import torch
 
     cfg = EpochsConfig() if config is None else config
     if not isinstance(cfg, EpochsConfig):
@@ -165,36 +168,23 @@ def epochs_to_target(
     x, y = load_flat(cfg.dataset)
     shape = (len(cfg.widths), len(cfg.sigma_w2))
     epochs, final = np.full(shape, np.nan), np.full(shape, np.nan)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # small products: one thread is faster here
     done = 0
-    try:
+
+    def train(width: int, j: int, sw: float) -> dict[str, Any]:
+        seed = int(np.random.SeedSequence([cfg.seed, width, j]).generate_state(1)[0])
+        e, acc = _run(cfg, width, sw, x, y, seed)
+        return {"width": width, "sigma_w2": sw, "epochs": e, "final_accuracy": acc}
+
+    with torch_threads():
         for i, width in enumerate(cfg.widths):
             for j, sw in enumerate(cfg.sigma_w2):
                 cell = None if run is None else run.path / "cells" / f"n{i:03d}_w{j:03d}.json"
-                if cell is not None and cell.exists():
-                    stored_cell = json.loads(cell.read_text())
-                    e = stored_cell["epochs"]
-                    epochs[i, j] = np.nan if e is None else e
-                    final[i, j] = stored_cell["final_accuracy"]
-                else:
-                    seed = int(np.random.SeedSequence([cfg.seed, width, j]).generate_state(1)[0])
-                    epochs[i, j], final[i, j] = _run(cfg, width, sw, x, y, seed)
-                    if cell is not None:
-                        write_json(
-                            cell,
-                            {
-                                "width": width,
-                                "sigma_w2": sw,
-                                "epochs": None if np.isnan(epochs[i, j]) else epochs[i, j],
-                                "final_accuracy": final[i, j],
-                            },
-                        )
+                got = cached_json(cell, partial(train, width, j, sw))
+                epochs[i, j] = np.nan if got["epochs"] is None else got["epochs"]  # NaN: missed
+                final[i, j] = got["final_accuracy"]
                 done += 1
                 if progress is not None:
                     progress(done)
-    finally:
-        torch.set_num_threads(threads)
     result = EpochsResult(cfg, epochs, final)
     if run is not None:
         write_json(run.path / "epochs.json", result.to_dict())

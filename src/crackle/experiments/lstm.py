@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from crackle._validation import check_choice, check_int, check_real, param_error
+from crackle.experiments._mlp import torch_threads
 from crackle.io.atomic import atomic_path, write_json
 from crackle.io.rundir import RunDir
 
@@ -242,7 +243,6 @@ def lstm_criticality(
     LSTMResult
     """
     import pandas as pd
-    import torch
 
     from crackle.experiments._lstm_models import make_task
 
@@ -261,18 +261,14 @@ def lstm_criticality(
             )
     run.write_config(params)
     tick = progress or (lambda _s, _k: None)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(cfg.num_threads)
     rng = np.random.default_rng(cfg.seed)
     frames, infos = [], {}
-    try:
+    with torch_threads(cfg.num_threads):
         for name in cfg.tasks:
             task = make_task(name, cfg, rng)
             infos[name] = task.info
             for hidden in cfg.hidden_sizes:
                 frames.append(_model_rows(task, hidden, cfg, run.path, tick))
-    finally:
-        torch.set_num_threads(threads)
     table = pd.concat(frames, ignore_index=True)
     table["best"] = table["best"].astype(bool)
     res = LSTMResult(cfg, table, infos)

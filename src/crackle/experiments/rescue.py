@@ -11,11 +11,11 @@ the probes (|log sigma|, |lambda_0|) on held-out images are recorded.
 from __future__ import annotations
 
 import copy
-import json
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +23,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from crackle._validation import check_choice, check_int, check_real, param_error
+from crackle.experiments._mlp import torch_threads
 from crackle.io.atomic import write_json
-from crackle.io.rundir import RunDir
+from crackle.io.rundir import RunDir, cached_json
 
 __all__ = ["RescueConfig", "RescueResult", "block_mlp", "rescue"]
 
@@ -362,8 +363,6 @@ def rescue(
     ----------
     Vock & Meisel, "Critical dynamics governs deep learning", arXiv 2507.08527 (2025).
     """
-    import torch
-
     cfg = RescueConfig() if config is None else config
     if not isinstance(cfg, RescueConfig):
         raise param_error("config", _FUNC, "a RescueConfig", cfg)
@@ -374,24 +373,22 @@ def rescue(
     n_t = len(cfg.checkpoints)
     acc, ls, ly = (np.full((*shape, n_t), np.nan) for _ in range(3))
     test, secs = np.full(shape, np.nan), np.full(shape, np.nan)
-    data = None
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # small products: one thread is faster here
+    data: list[Any] = []  # loaded on the first cell that needs training
+
+    def train(i: int, arm: str, seed: int) -> dict[str, Any]:
+        if not data:
+            data.append(_load(cfg.dataset))
+        return _run(cfg, i, arm, seed, data[0])
+
     done = 0
-    try:
+    with torch_threads(1):
         for i in range(len(cfg.corners)):
             for a, arm in enumerate(cfg.arms):
                 for k, seed in enumerate(cfg.seeds):
                     cell = (
                         None if run is None else run.path / "cells" / f"c{i:02d}_{arm}_s{seed}.json"
                     )
-                    if cell is not None and cell.exists():
-                        rec = json.loads(cell.read_text())
-                    else:
-                        data = _load(cfg.dataset) if data is None else data
-                        rec = _run(cfg, i, arm, seed, data)
-                        if cell is not None:
-                            write_json(cell, rec)
+                    rec = cached_json(cell, partial(train, i, arm, seed))
                     acc[i, a, k] = rec["train_acc"]
                     ls[i, a, k] = [np.nan if v is None else v for v in rec["log_sigma"]]
                     ly[i, a, k] = [np.nan if v is None else v for v in rec["lyapunov"]]
@@ -399,8 +396,6 @@ def rescue(
                     done += 1
                     if progress is not None:
                         progress(done)
-    finally:
-        torch.set_num_threads(threads)
     result = RescueResult(cfg, acc, test, ls, ly, secs)
     if run is not None:
         write_json(run.path / "rescue.json", result.to_dict())

@@ -9,19 +9,26 @@ closeness to the edge of chaos, as the paper compares them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from crackle._validation import check_choice, check_int, check_real, param_error
-from crackle.experiments._mlp import accuracy, gaussian_mlp, load_flat, sgd_epoch
+from crackle._validation import check_int, check_real, param_error
+from crackle.experiments._mlp import (
+    accuracy,
+    check_sgd_setup,
+    gaussian_mlp,
+    load_flat,
+    sgd_epoch,
+    torch_threads,
+)
 from crackle.io.atomic import write_json
-from crackle.io.rundir import RunDir
+from crackle.io.rundir import RunDir, cached_json
 
 __all__ = ["TrainabilityConfig", "TrainabilityResult", "trainability_map"]
 
@@ -52,11 +59,9 @@ class TrainabilityConfig:
                 raise param_error(name, _FUNC, "a non-empty list of variances", values)
             for v in values:
                 check_real(v, name, _FUNC, low=0.0, low_open=name == "sigma_w2")
-        for name in ("depth", "width", "epochs", "batches_per_epoch", "batch_size", "n_eval"):
+        for name in ("width", "epochs"):
             check_int(getattr(self, name), name, _FUNC, low=1)
-        check_real(self.lr, "lr", _FUNC, low=0.0, low_open=True)
-        check_choice(self.dataset, "dataset", _FUNC, ("fashion_mnist", "digits"))
-        check_int(self.seed, "seed", _FUNC, low=0)
+        check_sgd_setup(self, _FUNC)
 
     def to_dict(self) -> dict[str, Any]:
         out = {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -157,7 +162,6 @@ def trainability_map(
     ----------
     Ghavasieh et al., arXiv 2509.22649 (2025), Fig. 3; Schoenholz et al., ICLR 2017.
     """
-    import torch
 
     from crackle.theory import meanfield as mf
 
@@ -170,24 +174,19 @@ def trainability_map(
     x, y = load_flat(cfg.dataset)
     acc = np.full((len(cfg.sigma_w2), len(cfg.sigma_b2)), np.nan)
     done = 0
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # small products: one thread is faster (measured 2.3x)
-    try:
+
+    def train(i: int, j: int, sw: float, sb: float) -> dict[str, Any]:
+        seed = int(np.random.SeedSequence([cfg.seed, i, j]).generate_state(1)[0])
+        return {"sigma_w2": sw, "sigma_b2": sb, "accuracy": _train_cell(cfg, sw, sb, x, y, seed)}
+
+    with torch_threads():
         for i, sw in enumerate(cfg.sigma_w2):
             for j, sb in enumerate(cfg.sigma_b2):
                 cell = None if run is None else run.path / "cells" / f"w{i:03d}_b{j:03d}.json"
-                if cell is not None and cell.exists():
-                    acc[i, j] = json.loads(cell.read_text())["accuracy"]
-                else:
-                    seed = int(np.random.SeedSequence([cfg.seed, i, j]).generate_state(1)[0])
-                    acc[i, j] = _train_cell(cfg, sw, sb, x, y, seed)
-                    if cell is not None:
-                        write_json(cell, {"sigma_w2": sw, "sigma_b2": sb, "accuracy": acc[i, j]})
+                acc[i, j] = cached_json(cell, partial(train, i, j, sw, sb))["accuracy"]
                 done += 1
                 if progress is not None:
                     progress(done)
-    finally:
-        torch.set_num_threads(threads)
     ds = mf.phase_diagram(np.array(cfg.sigma_w2), np.array(cfg.sigma_b2), "tanh")
     edge = mf.edge_of_chaos(np.array(cfg.sigma_b2), "tanh").sigma_w2
     sw_grid = np.array(cfg.sigma_w2)[:, None] * np.ones(len(cfg.sigma_b2))[None, :]

@@ -22,6 +22,7 @@ import numpy as np
 
 from crackle._validation import check_choice, check_int, check_real, param_error
 from crackle.experiments import _zoo_train as _zt
+from crackle.experiments._mlp import torch_threads
 from crackle.io.atomic import atomic_path, write_json
 from crackle.io.rundir import RunDir
 
@@ -379,15 +380,12 @@ def train_zoo(
     Xiao, Rasul & Vollgraf, "Fashion-MNIST", arXiv 1708.07747 (2017).
     """
     import pandas as pd
-    import torch
 
     cfg = ZooConfig() if config is None else config
     if not isinstance(cfg, ZooConfig):
         raise param_error("config", _FUNC, "a ZooConfig", cfg)
     run = None if out is None else RunDir.create(out)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(cfg.num_threads)
-    try:
+    with torch_threads(cfg.num_threads):
         data = _zt.load_data(cfg)
         rows: list[dict[str, Any]] = []
         for arch in cfg.archs:
@@ -397,8 +395,6 @@ def train_zoo(
                     progress(a, k)
 
             rows += _arch_rows(arch, cfg, data, None if run is None else run.path, tick)
-    finally:
-        torch.set_num_threads(threads)
     df = pd.DataFrame(rows)
     corr, notes = _correlations(df)
     within: list[Correlation] = []

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["atomic_path", "json_default", "write_json", "write_npz"]
+__all__ = ["atomic_path", "json_default", "json_text", "write_json", "write_npz"]
 
 
 def _umask() -> int:
@@ -68,10 +68,15 @@ def _finite(obj: Any) -> Any:
     return obj
 
 
+def json_text(data: Any) -> str:
+    """``data`` as indented JSON; NaN and inf become null (JSON has neither)."""
+    return json.dumps(_finite(data), indent=2, default=json_default) + "\n"
+
+
 def write_json(path: str | Path, data: Any) -> Path:
     """Write ``data`` as indented JSON, atomically; NaN and inf become null."""
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(_finite(data), indent=2, default=json_default) + "\n")
+        tmp.write_text(json_text(data))
     return Path(path)
 
 

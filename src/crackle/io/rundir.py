@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import platform
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,9 +22,9 @@ from typing import Any
 import numpy as np
 
 from crackle.events.shapes import ShapeSums
-from crackle.io.atomic import json_default, write_json, write_npz
+from crackle.io.atomic import atomic_path, json_default, json_text, write_json, write_npz
 
-__all__ = ["RunDir", "versions"]
+__all__ = ["RunDir", "cached_json", "versions"]
 
 
 def versions() -> dict[str, str]:
@@ -109,3 +110,19 @@ class RunDir:
 
     def write_report(self, report: dict[str, Any]) -> Path:
         return write_json(self.report, report)
+
+
+def cached_json(path: Path | None, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """One finished cell of a resumable grid: ``compute()``, written atomically to
+    ``path``; when ``path`` already exists, its content instead, nothing recomputed.
+
+    Both ways the dict is returned as JSON reads it back (NaN and inf as None), so a
+    resumed grid sees exactly what a fresh one does. ``path=None``: no file.
+    """
+    if path is not None and path.exists():
+        return dict(json.loads(path.read_text()))
+    text = json_text(compute())
+    if path is not None:
+        with atomic_path(path) as tmp:
+            tmp.write_text(text)
+    return dict(json.loads(text))

@@ -33,9 +33,8 @@ class TrainParams(ExperimentParams):
 
 def run_train(p: TrainParams, seed: int) -> dict[str, Any]:
     """Train one network from the point's seed; its training accuracy."""
-    import torch
 
-    from crackle.experiments._mlp import load_flat
+    from crackle.experiments._mlp import load_flat, torch_threads
     from crackle.experiments.trainability import TrainabilityConfig, _train_cell
 
     cfg = TrainabilityConfig(
@@ -51,12 +50,8 @@ def run_train(p: TrainParams, seed: int) -> dict[str, Any]:
         dataset=p.dataset,
     )
     x, y = load_flat(p.dataset)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         return {"accuracy": _train_cell(cfg, p.sigma_w2, p.sigma_b2, x, y, seed % 2**63)}
-    finally:
-        torch.set_num_threads(threads)
 
 
 register_experiment(
