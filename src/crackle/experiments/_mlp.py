@@ -3,26 +3,10 @@ trainability experiments share."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-
-
-@contextmanager
-def torch_threads(n: int = 1) -> Iterator[None]:
-    """torch on ``n`` threads for the block, restored after. The experiments' products
-    are small: one thread was 2-3x faster than two on the shared 2-core machine."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def check_sgd_setup(cfg: Any, func: str) -> None:

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from crackle._threads import torch_threads
 from crackle._validation import check_choice, check_int, check_real, param_error
-from crackle.experiments._mlp import torch_threads
 from crackle.io.atomic import atomic_path, write_json
 from crackle.io.rundir import RunDir
 

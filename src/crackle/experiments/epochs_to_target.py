@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from crackle._threads import torch_threads
 from crackle._validation import check_int, check_real, param_error
 from crackle.experiments._mlp import (
     accuracy,
@@ -19,7 +20,6 @@ from crackle.experiments._mlp import (
     gaussian_mlp,
     load_flat,
     sgd_epoch,
-    torch_threads,
 )
 from crackle.io.atomic import write_json
 from crackle.io.rundir import RunDir, cached_json

@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
+from crackle._threads import torch_threads
 from crackle._validation import check_choice, check_int, check_real, param_error
 from crackle.experiments import _zoo_train as _zt
-from crackle.experiments._mlp import torch_threads
 from crackle.io.atomic import atomic_path, write_json
 from crackle.io.rundir import RunDir
 

@@ -34,7 +34,8 @@ class TrainParams(ExperimentParams):
 def run_train(p: TrainParams, seed: int) -> dict[str, Any]:
     """Train one network from the point's seed; its training accuracy."""
 
-    from crackle.experiments._mlp import load_flat, torch_threads
+    from crackle._threads import torch_threads
+    from crackle.experiments._mlp import load_flat
     from crackle.experiments.trainability import TrainabilityConfig, _train_cell
 
     cfg = TrainabilityConfig(
