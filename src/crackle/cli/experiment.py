@@ -33,8 +33,10 @@ def fss(
     n_scan: int = typer.Option(100_000, help="Inputs per scanned sigma_w^2."),
     q0: float = typer.Option(1e-3, help="Input signal strength = threshold."),
     sigma_b2: float = typer.Option(0.0, help="Bias variance."),
-    method: str = typer.Option("marginal", help="'marginal' (fast, exact per input) or 'matrix'."),
-    resample_every: int = typer.Option(1024, help="Inputs per weight draw (method 'matrix')."),
+    method: str = typer.Option(
+        "marginal", help="'marginal' (exact per input), 'gram' or 'matrix' (shared weights)."
+    ),
+    resample_every: int = typer.Option(1024, help="Inputs per weight draw ('matrix', 'gram')."),
     seed: int = typer.Option(0, min=0, help="Random seed."),
     device: str = typer.Option("cpu", help="'cpu' or 'cuda'."),
 ) -> None:

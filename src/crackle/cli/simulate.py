@@ -28,7 +28,9 @@ def gaussian(
     q0: float = typer.Option(1e-3, help="Input signal strength = threshold."),
     resample_every: int = typer.Option(1024, help="Inputs per weight draw."),
     activation: str = typer.Option("tanh", help="Activation."),
-    method: str = typer.Option("matrix", help="'matrix' (shared weights) or 'marginal'."),
+    method: str = typer.Option(
+        "matrix", help="'matrix' (shared weights), 'gram' (same law, faster) or 'marginal'."
+    ),
     seed: int = typer.Option(0, min=0, help="Random seed."),
     device: str = typer.Option("cpu", help="'cpu', 'cuda', 'cuda:1', ..."),
     report: bool = typer.Option(True, help="Run the crackling report when done."),

@@ -66,7 +66,9 @@ class FSSConfig:
         check_int(self.n_scan, "n_scan", _FUNC, low=100)
         check_real(self.q0, "q0", _FUNC, low=0.0, low_open=True)
         check_real(self.sigma_b2, "sigma_b2", _FUNC, low=0.0)
-        check_choice(self.method, "method", _FUNC, ("matrix", "marginal"))
+        from crackle.sim.gaussian import METHODS  # torch, only when a config is made
+
+        check_choice(self.method, "method", _FUNC, METHODS)
         check_int(self.resample_every, "resample_every", _FUNC, low=1)
         check_int(self.seed, "seed", _FUNC, low=0)
         check_real(self.min_tail_fraction, "min_tail_fraction", _FUNC, low=0.0, high=1.0)

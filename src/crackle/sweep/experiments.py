@@ -125,7 +125,7 @@ class SimulateParams(ExperimentParams):
     q0: float = Field(1e-3, gt=0, description="input strength and threshold")
     resample_every: int = Field(1024, ge=1, description="inputs per weight draw")
     activation: Literal["tanh", "erf", "gelu", "hard_tanh", "linear", "relu", "selu"] = "tanh"
-    method: Literal["matrix", "marginal"] = "matrix"
+    method: Literal["matrix", "gram", "marginal"] = "matrix"
     dtype: Literal["float32", "float64"] = "float32"
     device: str = "cpu"
     collapse: bool = Field(True, description="shape collapse in the report")

@@ -104,3 +104,27 @@ def test_analyze_missing_file(tmp_path):
     res = runner.invoke(app, ["analyze", str(tmp_path / "nope.csv")])
     assert res.exit_code == 2
     assert "no such file" in res.output
+
+
+def test_simulate_gaussian_with_the_gram_method(tmp_path):
+    out = tmp_path / "g"
+    args = [
+        "simulate",
+        "gaussian",
+        "--out",
+        str(out),
+        "--width",
+        "32",
+        "--depth",
+        "40",
+        "--n",
+        "2000",
+    ]
+    res = runner.invoke(app, [*args, "--method", "gram", "--resample-every", "8", "--no-report"])
+    assert res.exit_code == 0, res.output
+    cfg = json.loads((out / "config.json").read_text())["parameters"]
+    assert cfg["method"] == "gram"
+    assert (out / "avalanches.parquet").stat().st_size > 0
+    bad = runner.invoke(app, [*args, "--method", "dense"])
+    assert bad.exit_code != 0
+    assert "'method'" in bad.output and "gram" in bad.output

@@ -1,0 +1,149 @@
+"""Method 'gram': each layer drawn from its exact joint law given the live inputs."""
+
+import numpy as np
+import pytest
+import torch
+
+import crackle as ck
+from crackle.sim import _gaussian_kernel as gk
+from crackle.sim import gaussian as g
+
+
+def fixed_rows(width, seed=0):
+    """Five inputs of very different strengths, two of them strongly correlated, plus a
+    finished row holding NaN (its value must not leak into the others)."""
+    rng = np.random.default_rng(seed)
+    h = rng.normal(size=(6, width))
+    h[1] = 0.9 * h[0] + 0.1 * h[1]  # correlation ~ 0.99 with row 0
+    h[2] *= 10.0
+    h[3] *= 0.01
+    h[5] = np.nan
+    alive = np.array([True, True, True, True, True, False])
+    return torch.tensor(h), torch.tensor(alive)
+
+
+def empirical_moments(z, alive):
+    """Second and fourth moments over the group axis and the N independent columns."""
+    live = z[:, alive.numpy()]  # (reps, m_live, N)
+    second = torch.einsum("rin,rjn->ij", live, live) / (live.shape[0] * live.shape[2])
+    fourth = live.pow(4).mean(dim=(0, 2))
+    return second.numpy(), fourth.numpy()
+
+
+@pytest.mark.parametrize(("sw", "sb"), [(1.0, 0.0), (1.7, 3e-2)])
+def test_a_gram_layer_has_the_dense_layers_joint_law(sw, sb):
+    # z = h W^T + b with W_ij ~ N(0, sw/N), b_i ~ N(0, sb): the N columns of z are
+    # independent N(0, C), C = sw h h^T / N + sb. The same rows repeated over the group
+    # axis give reps x N independent samples of that law.
+    width, reps = 24, 4000
+    h, alive = fixed_rows(width)
+    gen = torch.Generator().manual_seed(0)
+    z = gk._gram_layer(h.expand(reps, -1, -1), alive.expand(reps, -1), sw, sb, gen)
+    assert torch.isfinite(z[:, alive]).all()
+    second, fourth = empirical_moments(z, alive)
+    x = h[alive.numpy()].numpy()
+    cov = sw * x @ x.T / width + sb
+    samples = reps * width
+    se = np.sqrt((np.outer(np.diag(cov), np.diag(cov)) + cov**2) / samples)
+    assert np.all(np.abs(second - cov) < 5 * se)
+    # Gaussian columns: E z^4 = 3 C_ii^2 (sd of the estimate: sqrt(96) C_ii^2 / sqrt(n)).
+    d = np.diag(cov)
+    assert np.all(np.abs(fourth - 3 * d**2) < 5 * np.sqrt(96) * d**2 / np.sqrt(samples))
+
+
+def test_the_joint_law_check_can_fail():
+    # Independent rows with the right variances (the marginal method's law) fail the
+    # same check: the correlation between rows 0 and 1 is what it misses.
+    width, reps = 24, 4000
+    h, alive = fixed_rows(width)
+    x = h[alive.numpy()].numpy()
+    cov = x @ x.T / width
+    gen = torch.Generator().manual_seed(0)
+    var = torch.tensor(np.diag(cov))
+    live = torch.randn((reps, len(var), width), generator=gen, dtype=torch.float64)
+    live = live * var.sqrt()[None, :, None]
+    second = torch.einsum("rin,rjn->ij", live, live).numpy() / (reps * width)
+    se = np.sqrt((np.outer(np.diag(cov), np.diag(cov)) + cov**2) / (reps * width))
+    assert not np.all(np.abs(second - cov) < 5 * se)
+
+
+def test_copies_of_one_input_stay_together():
+    # Inputs that share a weight draw share every layer's weights: two copies of one
+    # input have the same avalanche, whatever the method that keeps the shared law.
+    def twin_inputs(k, width, q0, gen, dev, dt):
+        x = torch.randn(k // 2, width, generator=gen, device=dev, dtype=dt)
+        x = x * torch.sqrt(q0 / x.pow(2).mean(dim=1, keepdim=True))
+        return x.repeat_interleave(2, dim=0)
+
+    kw = dict(n=4000, q0=1e-3, resample_every=8, seed=0)
+    out = {}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(gk, "_inputs", twin_inputs)
+        for method in ("matrix", "gram", "marginal"):
+            chunks = [c for _, c in g.iter_gaussian_avalanches(32, 60, 1.0, method=method, **kw)]
+            out[method] = np.mean(
+                [np.array_equal(c.durations[0::2], c.durations[1::2]) for c in chunks]
+            )
+    assert out["matrix"] == 1.0
+    assert out["gram"] > 0.98  # correlation 1 - 1e-12: copies differ by ~1e-6 of z
+    assert out["marginal"] < 0.2  # independent copies: the check has power
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("sw", "sb"), [(1.0 + 2 / 48, 0.0), (1.3, 1e-4)])
+def test_gram_method_has_the_matrix_laws(sw, sb):
+    """Durations and sizes of single avalanches: gram against matrix, both with
+    resample_every=1 (independent inputs, so two-sample tests apply) and with four
+    inputs per draw compared through the per-draw mean duration."""
+    from scipy import stats
+
+    kw = dict(q0=1e-3, seed=7)
+    a = ck.sim.gaussian_avalanches(48, 80, sw, sb, n=6000, resample_every=1, **kw)
+    b = ck.sim.gaussian_avalanches(48, 80, sw, sb, n=6000, resample_every=1, method="gram", **kw)
+    assert stats.ks_2samp(a.durations, b.durations).pvalue > 1e-3
+    assert stats.ks_2samp(a.sizes, b.sizes).pvalue > 1e-3
+
+    def draw_means(method):
+        it = g.iter_gaussian_avalanches(
+            48, 80, sw, sb, n=16_000, resample_every=4, method=method, **kw
+        )
+        return np.array([c.durations.sum() + 80 * c.n_censored for _, c in it]) / 4
+
+    assert stats.ks_2samp(draw_means("matrix"), draw_means("gram")).pvalue > 1e-3
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_gram_reproducible_whatever_the_chunking(workers):
+    kw = dict(n=1500, resample_every=100, seed=3, q0=1e-3, method="gram", workers=workers)
+    first = [c for _, c in g.iter_gaussian_avalanches(24, 30, 1.05, **kw)]
+    tail = [c for _, c in g.iter_gaussian_avalanches(24, 30, 1.05, start_draw=6, **kw)]
+    for a, b in zip(first[6:], tail, strict=True):
+        np.testing.assert_array_equal(a.sizes, b.sizes)
+        np.testing.assert_array_equal(a.durations, b.durations)
+    one = ck.sim.gaussian_avalanches(24, 30, 1.05, **{**kw, "workers": 1})
+    np.testing.assert_array_equal(ck.sim.gaussian_avalanches(24, 30, 1.05, **kw).sizes, one.sizes)
+
+
+def test_gram_groups_on_a_cpu_do_not_change_the_law_of_a_draw(monkeypatch):
+    # Forcing one draw per group changes the random numbers, not what they mean: the
+    # layer-1 law (q^1 = sw q0 chi^2_N / N for every input) holds in both.
+    from scipy import special
+
+    width, sw, q0, n = 16, 1.3, 1e-3, 20_000
+    p_above = special.chdtrc(width, width * q0 / (sw * q0))
+    for budget in (gk._GRAM_GROUP_ELEMENTS["cpu"], 0):
+        monkeypatch.setitem(gk._GRAM_GROUP_ELEMENTS, "cpu", budget)
+        av = ck.sim.gaussian_avalanches(
+            width, 1, sw, n=n, q0=q0, resample_every=4, seed=1, method="gram"
+        )
+        # Inputs of one draw are correlated: the standard error is that of n/4 draws.
+        assert abs(av.n_censored / n - p_above) < 5 * np.sqrt(p_above * (1 - p_above) / (n / 4))
+
+
+def test_gram_overflow_is_censored_not_nan():
+    av = ck.sim.gaussian_avalanches(
+        16, 400, 50.0, n=50, activation="linear", q0=1.0, seed=0, resample_every=5, method="gram"
+    )
+    assert av.info["n_overflow"] > 0
+    assert np.isfinite(av.sizes).all()
+    assert np.isfinite(av.censored_sizes).all()
