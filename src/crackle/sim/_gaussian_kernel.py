@@ -54,6 +54,31 @@ _GRAM_MAX_ROWS = 0.5
 # factorisation never fails on (nearly) collinear inputs; each input's own variance, hence
 # each avalanche's law, stays exact.
 _GRAM_JITTER = 1e-12
+# Inputs more correlated than this get their Gram matrix in float64 on a CPU.
+_GRAM_COLLINEAR = 1.0 - 1e-3
+
+
+def _gram_factor(
+    x: torch.Tensor, alive: torch.Tensor, sw: float, sb: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """L (float64) with L L^T = sigma_w^2 x x^T / N + sigma_b^2 for the live rows of each
+    draw and the identity for the others; and, per draw, whether the precision of ``x``
+    may not be enough: the factorisation failed or two inputs are nearly collinear."""
+    cov = torch.baddbmm(
+        torch.full((1, 1, 1), sb, dtype=x.dtype, device=x.device),
+        x,
+        x.transpose(1, 2),
+        alpha=sw / x.shape[2],
+    ).double()
+    diag = cov.diagonal(dim1=1, dim2=2)
+    diag.add_((~alive).double())
+    sd = diag.clamp_min(1e-300).sqrt()
+    corr = cov / (sd[:, :, None] * sd[:, None, :] * (1.0 + _GRAM_JITTER))
+    corr.diagonal(dim1=1, dim2=2).fill_(0.0)
+    nearly_collinear = corr.abs().amax(dim=(1, 2)) > _GRAM_COLLINEAR
+    corr.diagonal(dim1=1, dim2=2).fill_(1.0)
+    chol, info = torch.linalg.cholesky_ex(corr)
+    return chol * sd[:, :, None], (info > 0) | nearly_collinear
 
 
 def _gram_layer(
@@ -73,22 +98,20 @@ def _gram_layer(
     independent unit rows, whose values nobody reads.
     """
     g, m, width = h.shape
-    x = torch.where(alive[..., None], h, 0.0).double()  # finished rows may hold inf/NaN
-    cov = torch.baddbmm(
-        torch.full((1, 1, 1), sb, dtype=x.dtype, device=x.device),
-        x,
-        x.transpose(1, 2),
-        alpha=sw / width,
-    )
-    diag = cov.diagonal(dim1=1, dim2=2)
-    diag.add_((~alive).to(cov.dtype))
-    sd = diag.clamp_min(1e-300).sqrt()
-    corr = cov / (sd[:, :, None] * sd[:, None, :] * (1.0 + _GRAM_JITTER))
-    corr.diagonal(dim1=1, dim2=2).fill_(1.0)
-    chol, _ = torch.linalg.cholesky_ex(corr)
-    factor = (chol * sd[:, :, None]).to(h.dtype)
+    x = torch.where(alive[..., None], h, 0.0)  # finished rows may hold inf/NaN
+    if h.device.type == "cpu":
+        # The Gram matrix in the inputs' precision (float64 products cost twice as much
+        # here: 14% of the run at N = 1024), redone in float64 for the draws with nearly
+        # collinear inputs, whose float32 correlation (error ~1e-7) would blur their
+        # difference to ~sqrt(1e-7) or fail to factorise. A check a GPU would have to
+        # wait for, so there it is float64 from the start.
+        factor, bad = _gram_factor(x, alive, sw, sb)
+        if bool(bad.any()):
+            factor[bad] = _gram_factor(x[bad].double(), alive[bad], sw, sb)[0]
+    else:
+        factor = _gram_factor(x.double(), alive, sw, sb)[0]
     noise = torch.randn((g, m, width), generator=gen, device=h.device, dtype=h.dtype)
-    return torch.bmm(factor, noise)
+    return torch.bmm(factor.to(h.dtype), noise)
 
 
 # Rows whose avalanche ended stay in the batch (masked) for up to this many layers before
