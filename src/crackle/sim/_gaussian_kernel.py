@@ -192,7 +192,7 @@ def _run_group(
         elif method == "gram" and h.shape[1] <= _GRAM_MAX_ROWS * width:
             z = _gram_layer(h, alive, sw, sb, gen)
         else:
-            w, b = _layer(gen, width, sw, sb, dev, dt, n_draws)
+            w, b = _layer(gen, width, sw, sb, dev, dt, h.shape[0])
             z = torch.baddbmm(b, h, w.transpose(1, 2))
         q = z.pow(2).mean(dim=2)
         finite = torch.isfinite(q)
@@ -206,6 +206,12 @@ def _run_group(
             cap = int(alive.sum(dim=1).max())  # one synchronisation per stretch
             if cap == 0:
                 break
+            if method == "gram" and alive.shape[0] > 1:
+                # Finished draws leave the group (a 'matrix' group keeps drawing their
+                # weights, so that its random numbers match a draw-by-draw twin).
+                going = alive.any(dim=1)
+                if not bool(going.all()):
+                    ids, alive, z = ids[going], alive[going], z[going]
             if cap < alive.shape[1]:
                 # Live rows first, in order, within each draw; keep the longest draw's count.
                 order = torch.argsort((~alive).to(torch.int8), dim=1, stable=True)[:, :cap]
