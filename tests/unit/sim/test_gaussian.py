@@ -57,15 +57,17 @@ def test_first_layer_law_is_exact(method):
     assert av.n_empty == n - av.n_censored
 
 
-def test_same_seed_same_avalanches_whatever_the_grouping():
-    kw = dict(n=700, resample_every=100, seed=3, q0=1e-3)
-    whole = ck.sim.gaussian_avalanches(24, 30, 1.05, **kw)
-    again = ck.sim.gaussian_avalanches(24, 30, 1.05, **kw)
+@pytest.mark.parametrize("method", ["matrix", "gram"])
+def test_same_seed_same_avalanches_whatever_the_grouping(method):
+    # 'gram' on a CPU runs these 15 draws as one group: draw 6 resumes inside it.
+    kw = dict(n=1500, resample_every=100, seed=3, q0=1e-3, method=method)
+    whole = ck.sim.gaussian_avalanches(24, 30, 1.05, workers=1, **kw)
+    again = ck.sim.gaussian_avalanches(24, 30, 1.05, workers=2, **kw)
     np.testing.assert_array_equal(whole.sizes, again.sizes)
-    # Resuming from draw 4 gives exactly the draws 4.. of an uninterrupted run.
+    # Resuming from draw 6 gives exactly the draws 6.. of an uninterrupted run.
     first = [c for _, c in g.iter_gaussian_avalanches(24, 30, 1.05, **kw)]
-    tail = [c for _, c in g.iter_gaussian_avalanches(24, 30, 1.05, start_draw=4, **kw)]
-    for a, b in zip(first[4:], tail, strict=True):
+    tail = [c for _, c in g.iter_gaussian_avalanches(24, 30, 1.05, start_draw=6, **kw)]
+    for a, b in zip(first[6:], tail, strict=True):
         np.testing.assert_array_equal(a.sizes, b.sizes)
         np.testing.assert_array_equal(a.durations, b.durations)
     other = ck.sim.gaussian_avalanches(24, 30, 1.05, **{**kw, "seed": 4})

@@ -120,18 +120,6 @@ def test_draws_of_four_inputs_have_the_matrix_law():
     assert stats.ks_2samp(draw_means("matrix"), draw_means("gram")).pvalue > 1e-3
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_gram_reproducible_whatever_the_chunking(workers):
-    kw = dict(n=1500, resample_every=100, seed=3, q0=1e-3, method="gram", workers=workers)
-    first = [c for _, c in g.iter_gaussian_avalanches(24, 30, 1.05, **kw)]
-    tail = [c for _, c in g.iter_gaussian_avalanches(24, 30, 1.05, start_draw=6, **kw)]
-    for a, b in zip(first[6:], tail, strict=True):
-        np.testing.assert_array_equal(a.sizes, b.sizes)
-        np.testing.assert_array_equal(a.durations, b.durations)
-    one = ck.sim.gaussian_avalanches(24, 30, 1.05, **{**kw, "workers": 1})
-    np.testing.assert_array_equal(ck.sim.gaussian_avalanches(24, 30, 1.05, **kw).sizes, one.sizes)
-
-
 def test_gram_groups_on_a_cpu_do_not_change_the_law_of_a_draw(monkeypatch):
     # Forcing one draw per group changes the random numbers, not what they mean: the
     # layer-1 law (q^1 = sw q0 chi^2_N / N for every input) holds in both.
