@@ -54,8 +54,10 @@ _GRAM_MAX_ROWS = 0.5
 # factorisation never fails on (nearly) collinear inputs; each input's own variance, hence
 # each avalanche's law, stays exact.
 _GRAM_JITTER = 1e-12
-# Inputs more correlated than this get their Gram matrix in float64 on a CPU.
+# Inputs more correlated than this get their Gram matrix in float64 on a CPU; on a GPU
+# it is float64 from the start (checking which draws need it would mean waiting).
 _GRAM_COLLINEAR = 1.0 - 1e-3
+_GRAM_FLOAT64_FIRST = {"cpu": False, "other": True}
 
 
 def _gram_factor(
@@ -74,6 +76,9 @@ def _gram_factor(
     diag.add_((~alive).double())
     sd = diag.clamp_min(1e-300).sqrt()
     corr = cov / (sd[:, :, None] * sd[:, None, :] * (1.0 + _GRAM_JITTER))
+    # Finished rows uncorrelated with the rest (the bias alone would tie them), so that
+    # the live rows' values do not depend on which finished rows are still in the batch.
+    corr = corr * (alive[:, :, None] & alive[:, None, :])
     corr.diagonal(dim1=1, dim2=2).fill_(0.0)
     nearly_collinear = corr.abs().amax(dim=(1, 2)) > _GRAM_COLLINEAR
     corr.diagonal(dim1=1, dim2=2).fill_(1.0)
@@ -99,7 +104,7 @@ def _gram_layer(
     """
     g, m, width = h.shape
     x = torch.where(alive[..., None], h, 0.0)  # finished rows may hold inf/NaN
-    if h.device.type == "cpu":
+    if not _GRAM_FLOAT64_FIRST["cpu" if h.device.type == "cpu" else "other"]:
         # The Gram matrix in the inputs' precision (float64 products cost twice as much
         # here: 14% of the run at N = 1024), redone in float64 for the draws with nearly
         # collinear inputs, whose float32 correlation (error ~1e-7) would blur their

@@ -162,3 +162,46 @@ def test_collinear_inputs_in_float32_fall_back_to_float64():
     np.testing.assert_allclose(z[:, 3], -z[:, 0], rtol=0, atol=1e-4)
     var = z[:, 4].pow(2).mean().item()
     assert abs(var - (h[4].double() @ h[4].double() / 64).item()) < 0.05 * var
+
+
+def test_finished_rows_between_live_ones_do_not_touch_them():
+    # On a GPU rows stay in the batch (masked) for up to 8 layers after their avalanche
+    # ended: the live rows' z must be what the live rows alone give, with the same noise.
+    width = 16
+    h, alive = fixed_rows(width)
+    h, alive = h[[5, 0, 1, 2, 3, 4]], alive[[5, 0, 1, 2, 3, 4]]  # the NaN row first
+    alive[3] = False  # and a finished row in the middle
+    z = gk._gram_layer(h[None], alive[None], 1.2, 1e-3, torch.Generator().manual_seed(4))
+    noise = torch.randn((1, 6, width), generator=torch.Generator().manual_seed(4), dtype=h.dtype)
+    live = alive.numpy()
+    x = h[live].numpy()
+    chol = np.linalg.cholesky(1.2 * x @ x.T / width + 1e-3)
+    np.testing.assert_allclose(z[0, live].numpy(), chol @ noise[0, live].numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("method", ["gram", "matrix"])
+def test_gpu_settings_on_a_cpu(monkeypatch, method):
+    # What a GPU does differently (compaction every 8 layers, a float64 Gram matrix from
+    # the start, its group sizes), run on the CPU: same checks as on a CPU.
+    from scipy import special
+
+    monkeypatch.setitem(gk._COMPACT_EVERY, "cpu", gk._COMPACT_EVERY["other"])
+    monkeypatch.setitem(gk._GRAM_FLOAT64_FIRST, "cpu", gk._GRAM_FLOAT64_FIRST["other"])
+    monkeypatch.setitem(gk._GRAM_GROUP_ELEMENTS, "cpu", gk._GRAM_GROUP_ELEMENTS["other"])
+    monkeypatch.setitem(gk._GROUP_ELEMENTS, "cpu", gk._GROUP_ELEMENTS["other"])
+    width, sw, q0, n = 16, 1.3, 1e-3, 8000
+    av = ck.sim.gaussian_avalanches(
+        width, 1, sw, n=n, q0=q0, resample_every=4, seed=1, method=method
+    )
+    p_above = special.chdtrc(width, width / sw)
+    assert abs(av.n_censored / n - p_above) < 5 * np.sqrt(p_above * (1 - p_above) / (n / 4))
+    deep = ck.sim.gaussian_avalanches(
+        width, 60, 1 + 2 / width, n=3000, resample_every=30, seed=2, method=method
+    )
+    assert deep.n > 0
+    assert deep.n + deep.n_censored + deep.n_empty == 3000
+    over = ck.sim.gaussian_avalanches(
+        16, 200, 50.0, n=40, activation="linear", q0=1.0, seed=0, resample_every=5, method=method
+    )
+    assert over.info["n_overflow"] > 0
+    assert np.isfinite(over.sizes).all()
