@@ -1,11 +1,13 @@
 """The finite-size-scaling experiment end to end on a tiny configuration."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+import crackle as ck
 from crackle.cli.main import _register, app
 from crackle.experiments import fss as fss_mod
 from crackle.experiments.fss import FSSConfig, finite_size_scaling
@@ -121,3 +123,26 @@ def test_cli_runs_and_reports_bad_input(tmp_path):
 def test_bad_config(change, name):
     with pytest.raises(ValueError, match=name):
         FSSConfig(**{**TINY.to_dict(), **change})
+
+
+def test_a_scan_point_too_short_to_judge_is_skipped_not_fatal():
+    from crackle.experiments.fss import _scan_point
+
+    few = ck.Avalanches(np.ones(5), np.array([1, 1, 2, 1, 3]))
+    p = _scan_point(TINY, 16, 0.5, few)
+    assert p.durations.rms == np.inf
+    assert p.to_dict()["durations_straightness"]["n_bins"] == 0
+    # Written as JSON (inf -> null) and read back by a resumed run: still unjudged.
+    from crackle.experiments.fss import _straightness_from_json
+    from crackle.io.atomic import json_text
+
+    back = _straightness_from_json(json.loads(json_text(p.to_dict()))["durations_straightness"])
+    assert back.rms == np.inf
+    assert np.isnan(back.slope)
+
+
+def test_no_judgeable_scan_point_is_a_clear_error(tmp_path):
+    # Depth 2: durations of 1 or 2 layers never spread over 4 logarithmic bins.
+    cfg = replace(TINY, widths=(16,), depth=2, n_scan=200, n_avalanches=200)
+    with pytest.raises(ValueError, match="'n_scan'"):
+        finite_size_scaling(cfg)

@@ -8,13 +8,15 @@ to N -> infinity and name the nearest universality class.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from crackle._validation import param_error
+from crackle._validation import CrackleValueError, param_error
 from crackle.events.accumulator import AvalancheAccumulator
 from crackle.events.avalanches import Avalanches
 from crackle.experiments._fss_results import (
@@ -109,15 +111,23 @@ def _simulate(
 
 
 def _scan_point(cfg: FSSConfig, width: int, offset: float, av: Avalanches) -> ScanPoint:
+    try:
+        durations = straightness(av.durations, discrete=True)
+    except CrackleValueError:
+        # Too few durations spread over 4 logarithmic bins (a short scan, a shallow or
+        # strongly ordered network): this sigma_w^2 cannot be judged, and is not chosen.
+        durations = _UNJUDGED
     return ScanPoint(
-        width,
-        offset,
-        cfg.sigma_w2(width, offset),
-        av.n,
-        av.n_censored,
-        av.n_empty,
-        straightness(av.durations, discrete=True),
+        width, offset, cfg.sigma_w2(width, offset), av.n, av.n_censored, av.n_empty, durations
     )
+
+
+_UNJUDGED = Straightness(math.inf, math.nan, math.nan, math.nan, math.nan, 0)
+
+
+def _straightness_from_json(d: dict[str, Any]) -> Straightness:
+    # JSON has no inf or NaN (written as null): an unjudged point reads back as one.
+    return Straightness(**{k: (_UNJUDGED.to_dict()[k] if v is None else v) for k, v in d.items()})
 
 
 def _width(
@@ -134,6 +144,14 @@ def _width(
         scans.append(_scan_point(cfg, width, c, acc.compute()))
         kept[c] = (acc, nxt)
     best = min(scans, key=lambda p: p.durations.rms)
+    if not math.isfinite(best.durations.rms):
+        raise param_error(
+            "n_scan",
+            _FUNC,
+            "enough inputs (or depth) for the durations at some scanned sigma_w^2 to "
+            f"spread over 4 logarithmic bins with 10 values each (width {width})",
+            cfg.n_scan,
+        )
     acc, nxt = kept[best.offset]
     del kept
     if acc.n < cfg.n_avalanches:
@@ -211,7 +229,7 @@ def _load_width(cfg: FSSConfig, width: int, sub: RunDir) -> WidthResult:
             p["n"],
             p["n_censored"],
             p["n_empty"],
-            Straightness(**p["durations_straightness"]),
+            _straightness_from_json(p["durations_straightness"]),
         )
         for p in report["scan"]
     )

@@ -101,7 +101,8 @@ def plot_scan(res: FSSResult, ax: Any = None) -> Any:
     for w, col in zip(res.widths, _colours(len(res.widths)), strict=True):
         c = np.array([p.offset for p in w.scan])
         rms = np.array([p.durations.rms for p in w.scan])
-        ax.plot(c, rms, "o-", ms=3, color=col, label=f"N={w.width}")
+        judged = np.isfinite(rms)  # too few durations to judge: not drawn
+        ax.plot(c[judged], rms[judged], "o-", ms=3, color=col, label=f"N={w.width}")
         ax.plot([w.offset], [min(rms)], "*", ms=10, color=col)
     ax.set_xlabel("c = N (σ_w² - 1)")
     ax.set_ylabel("log-log rms of P(T) (decades)")
