@@ -64,21 +64,21 @@ def _gram_factor(
     x: torch.Tensor, alive: torch.Tensor, sw: float, sb: float
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """L (float64) with L L^T = sigma_w^2 x x^T / N + sigma_b^2 for the live rows of each
-    draw and the identity for the others; and, per draw, whether the precision of ``x``
-    may not be enough: the factorisation failed or two inputs are nearly collinear."""
+    draw and the identity for the others (whose values, inf or NaN included, are never
+    read); and, per draw, whether the precision of ``x`` may not be enough: the
+    factorisation failed or two inputs are nearly collinear."""
     cov = torch.baddbmm(
         torch.full((1, 1, 1), sb, dtype=x.dtype, device=x.device),
         x,
         x.transpose(1, 2),
         alpha=sw / x.shape[2],
     ).double()
-    diag = cov.diagonal(dim1=1, dim2=2)
-    diag.add_((~alive).double())
-    sd = diag.clamp_min(1e-300).sqrt()
+    sd = torch.where(alive, cov.diagonal(dim1=1, dim2=2).clamp_min(1e-300).sqrt(), 1.0)
     corr = cov / (sd[:, :, None] * sd[:, None, :] * (1.0 + _GRAM_JITTER))
     # Finished rows uncorrelated with the rest (the bias alone would tie them), so that
-    # the live rows' values do not depend on which finished rows are still in the batch.
-    corr = corr * (alive[:, :, None] & alive[:, None, :])
+    # the live rows' values do not depend on which finished rows are still in the batch;
+    # masked here, on m x m numbers, rather than on the m x N inputs.
+    corr = torch.where(alive[:, :, None] & alive[:, None, :], corr, 0.0)
     corr.diagonal(dim1=1, dim2=2).fill_(0.0)
     nearly_collinear = corr.abs().amax(dim=(1, 2)) > _GRAM_COLLINEAR
     corr.diagonal(dim1=1, dim2=2).fill_(1.0)
@@ -103,18 +103,17 @@ def _gram_layer(
     independent unit rows, whose values nobody reads.
     """
     g, m, width = h.shape
-    x = torch.where(alive[..., None], h, 0.0)  # finished rows may hold inf/NaN
     if not _GRAM_FLOAT64_FIRST["cpu" if h.device.type == "cpu" else "other"]:
         # The Gram matrix in the inputs' precision (float64 products cost twice as much
         # here: 14% of the run at N = 1024), redone in float64 for the draws with nearly
         # collinear inputs, whose float32 correlation (error ~1e-7) would blur their
         # difference to ~sqrt(1e-7) or fail to factorise. A check a GPU would have to
         # wait for, so there it is float64 from the start.
-        factor, bad = _gram_factor(x, alive, sw, sb)
+        factor, bad = _gram_factor(h, alive, sw, sb)
         if bool(bad.any()):
-            factor[bad] = _gram_factor(x[bad].double(), alive[bad], sw, sb)[0]
+            factor[bad] = _gram_factor(h[bad].double(), alive[bad], sw, sb)[0]
     else:
-        factor = _gram_factor(x.double(), alive, sw, sb)[0]
+        factor = _gram_factor(h.double(), alive, sw, sb)[0]
     noise = torch.randn((g, m, width), generator=gen, device=h.device, dtype=h.dtype)
     return torch.bmm(factor.to(h.dtype), noise)
 
