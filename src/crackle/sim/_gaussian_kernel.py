@@ -58,6 +58,7 @@ _GRAM_JITTER = 1e-12
 # it is float64 from the start (checking which draws need it would mean waiting).
 _GRAM_COLLINEAR = 1.0 - 1e-3
 _GRAM_FLOAT64_FIRST = {"cpu": False, "other": True}
+_GRAM_LIVE_NOISE = {"cpu": True, "other": False}
 
 
 def _gram_factor(
@@ -114,7 +115,15 @@ def _gram_layer(
             factor[bad] = _gram_factor(h[bad].double(), alive[bad], sw, sb)[0]
     else:
         factor = _gram_factor(h.double(), alive, sw, sb)[0]
-    noise = torch.randn((g, m, width), generator=gen, device=h.device, dtype=h.dtype)
+    if _GRAM_LIVE_NOISE["cpu" if h.device.type == "cpu" else "other"]:
+        # Numbers for the live rows only: a group pads every draw to its fullest one
+        # (11-14% at N = 256-512 on 2 cores; counting them would make a GPU wait).
+        noise = h.new_zeros((g, m, width))
+        noise[alive] = torch.randn(
+            (int(alive.sum()), width), generator=gen, device=h.device, dtype=h.dtype
+        )
+    else:
+        noise = torch.randn((g, m, width), generator=gen, device=h.device, dtype=h.dtype)
     return torch.bmm(factor.to(h.dtype), noise)
 
 

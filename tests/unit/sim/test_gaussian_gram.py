@@ -172,21 +172,24 @@ def test_finished_rows_between_live_ones_do_not_touch_them():
     h, alive = h[[5, 0, 1, 2, 3, 4]], alive[[5, 0, 1, 2, 3, 4]]  # the NaN row first
     alive[3] = False  # and a finished row in the middle
     z = gk._gram_layer(h[None], alive[None], 1.2, 1e-3, torch.Generator().manual_seed(4))
-    noise = torch.randn((1, 6, width), generator=torch.Generator().manual_seed(4), dtype=h.dtype)
     live = alive.numpy()
+    # On a CPU the normal numbers are drawn for the live rows only, in order.
+    gen = torch.Generator().manual_seed(4)
+    noise = torch.randn((int(live.sum()), width), generator=gen, dtype=h.dtype).numpy()
     x = h[live].numpy()
     chol = np.linalg.cholesky(1.2 * x @ x.T / width + 1e-3)
-    np.testing.assert_allclose(z[0, live].numpy(), chol @ noise[0, live].numpy(), rtol=1e-6)
+    np.testing.assert_allclose(z[0, live].numpy(), chol @ noise, rtol=1e-6)
 
 
 @pytest.mark.parametrize("method", ["gram", "matrix"])
 def test_gpu_settings_on_a_cpu(monkeypatch, method):
     # What a GPU does differently (compaction every 8 layers, a float64 Gram matrix from
-    # the start, its group sizes), run on the CPU: same checks as on a CPU.
+    # the start, normal numbers for padded rows too, its group sizes), run on the CPU.
     from scipy import special
 
     monkeypatch.setitem(gk._COMPACT_EVERY, "cpu", gk._COMPACT_EVERY["other"])
     monkeypatch.setitem(gk._GRAM_FLOAT64_FIRST, "cpu", gk._GRAM_FLOAT64_FIRST["other"])
+    monkeypatch.setitem(gk._GRAM_LIVE_NOISE, "cpu", gk._GRAM_LIVE_NOISE["other"])
     monkeypatch.setitem(gk._GRAM_GROUP_ELEMENTS, "cpu", gk._GRAM_GROUP_ELEMENTS["other"])
     monkeypatch.setitem(gk._GROUP_ELEMENTS, "cpu", gk._GROUP_ELEMENTS["other"])
     width, sw, q0, n = 16, 1.3, 1e-3, 8000
