@@ -31,6 +31,11 @@ def analyze(
     n_boot: int = typer.Option(
         0, "--n-boot", min=0, help="Bootstrap goodness-of-fit replicates (0: skip)."
     ),
+    min_tail_fraction: float | None = typer.Option(
+        None,
+        "--min-tail-fraction",
+        help="Search x_min only where the tail keeps at least this fraction (e.g. 0.1).",
+    ),
 ) -> None:
     """Crackling report (table on screen, report.json and figures) of measured avalanches."""
     from crackle.io.rundir import RunDir
@@ -48,11 +53,16 @@ def analyze(
             av = read_avalanches(source, size_column=size_column, duration_column=duration_column)
             run = RunDir.create(out or Path("runs") / f"analyze-{source.stem}")
             run.write_config(
-                {"command": "analyze", "source": str(source.resolve()), "n_boot": n_boot}
+                {
+                    "command": "analyze",
+                    "source": str(source.resolve()),
+                    "n_boot": n_boot,
+                    "min_tail_fraction": min_tail_fraction,
+                }
             )
         progress.advance(task)
         progress.update(task, description="fitting")
-        rep, paths = write_run_report(av, run, n_boot=n_boot)
+        rep, paths = write_run_report(av, run, n_boot=n_boot, min_tail_fraction=min_tail_fraction)
         progress.advance(task)
     console.print(report_table(rep, title=f"crackling report: {source}"))
     for note in rep.notes:

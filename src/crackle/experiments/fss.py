@@ -30,7 +30,7 @@ from crackle.experiments._fss_results import (
 from crackle.io.atomic import write_json
 from crackle.io.rundir import RunDir
 from crackle.io.tables import AvalancheWriter
-from crackle.stats.crackling import crackling_report
+from crackle.stats.crackling import crackling_report, xmin_window
 from crackle.stats.finite_size import (
     FiniteSizeExtrapolation,
     Straightness,
@@ -172,25 +172,16 @@ def _width(
     return result
 
 
-def _tail_range(x: np.ndarray, fraction: float) -> tuple[float, float]:
-    # x_min is searched only where the tail keeps at least `fraction` of the data: at
-    # 10^6 avalanches the unrestricted KS criterion prefers a steep far tail of a few
-    # hundred avalanches beyond the finite-size cut-off.
-    return float(x.min()), float(np.quantile(x, 1.0 - fraction))
-
-
 def _analyse(
     cfg: FSSConfig, width: int, offset: float, scans: tuple[ScanPoint, ...], av: Avalanches
 ) -> WidthResult:
+    # x_min is searched only where the tail keeps at least min_tail_fraction of the
+    # avalanches: at 10^6 avalanches the unrestricted KS criterion prefers a steep far
+    # tail of a few hundred avalanches beyond the finite-size cut-off.
     f = cfg.min_tail_fraction
-    rep = crackling_report(
-        av,
-        discrete_sizes=False,
-        size_xmin=_tail_range(av.sizes, f),
-        duration_xmin=_tail_range(av.durations, f),
-    )
+    rep = crackling_report(av, discrete_sizes=False, min_tail_fraction=f)
     total = av.sizes + cfg.q0 * av.durations  # S = sum of q^l
-    total_fit = fit_power_law(total, discrete=False, xmin=_tail_range(total, f))
+    total_fit = fit_power_law(total, discrete=False, xmin=xmin_window(total, f))
     try:
         tmin = rep.scaling.tmin if rep.scaling is not None else 1
         total_scaling: ScalingFit | None = fit_size_duration(total, av.durations, tmin=tmin)

@@ -49,10 +49,10 @@ def _layer(
 # N^2 numbers and 2 N^2 m of explicit weights; measured crossover near m = N/2 on a CPU),
 # and from explicit weights above it.
 _GRAM_MAX_ROWS = 0.5
-# Correlations between inputs are shrunk by 1/(1 + _GRAM_JITTER) (copies of one input
-# then differ by sqrt(2e-12) ~ 1e-6 of their z) so the Cholesky
-# factorisation never fails on (nearly) collinear inputs; each input's own variance, hence
-# each avalanche's law, stays exact.
+# Correlations between inputs are shrunk by 1/(1 + _GRAM_JITTER) so that the Cholesky
+# factorisation never fails on (nearly) collinear inputs (copies of one input then
+# differ by sqrt(2e-12) ~ 1e-6 of their z); each input's own variance, hence each
+# avalanche's law, stays exact.
 _GRAM_JITTER = 1e-12
 # Inputs more correlated than this get their Gram matrix in float64 on a CPU; on a GPU
 # it is float64 from the start (checking which draws need it would mean waiting).
@@ -100,8 +100,8 @@ def _gram_layer(
     W is independent of h, so the columns of z are independent and each is
     N(0, C) with C = sigma_w^2 h h^T / N + sigma_b^2 (an m x m matrix): z = L E with
     C = L L^T and E an m x N standard normal matrix. N m random numbers instead of N^2.
-    Rows that are not alive (their avalanche ended, or padding) are replaced by
-    independent unit rows, whose values nobody reads.
+    Rows that are not alive (their avalanche ended, or padding) are uncorrelated with
+    the live ones and get values nobody reads.
     """
     g, m, width = h.shape
     if not _GRAM_FLOAT64_FIRST["cpu" if h.device.type == "cpu" else "other"]:
@@ -111,7 +111,7 @@ def _gram_layer(
         # difference to ~sqrt(1e-7) or fail to factorise. A check a GPU would have to
         # wait for, so there it is float64 from the start.
         factor, bad = _gram_factor(h, alive, sw, sb)
-        if bool(bad.any()):
+        if h.dtype != torch.float64 and bool(bad.any()):
             factor[bad] = _gram_factor(h[bad].double(), alive[bad], sw, sb)[0]
     else:
         factor = _gram_factor(h.double(), alive, sw, sb)[0]

@@ -29,8 +29,10 @@ def test_default_demo_is_a_critical_gaussian_network(tmp_path):
     assert cfg["generator"] == "gaussian_avalanches"
     assert cfg["sigma_w2"] == pytest.approx(1 + 2 / 128)
     rep = json.loads((out / "report.json").read_text())
-    # Random-walk excursions: alpha = 3/2 (measured 1.495 +- 0.002 at 2e5 inputs).
+    # Random-walk excursions: alpha = 3/2, tau = 4/3 for the excess sizes (measured
+    # 1.494 +- 0.002 and 1.310 +- 0.001 at 2e5 inputs; an x_min in the far tail gave 7.2).
     assert abs(rep["alpha"] - 1.5) < 0.1
+    assert abs(rep["tau"] - 4 / 3) < 0.1
     assert (out / "figures" / "collapse.png").stat().st_size > 10_000
     assert "excess sizes" in res.output
 
@@ -60,6 +62,15 @@ def test_analyze_a_run_directory(demo_run, tmp_path):
     res = runner.invoke(app, ["analyze", str(out), "--out", str(tmp_path / "re")])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "re" / "figures" / "collapse.png").exists()  # shapes were read back
+    res = runner.invoke(
+        app, ["analyze", str(out), "--out", str(tmp_path / "w"), "--min-tail-fraction", "0.2"]
+    )
+    assert res.exit_code == 0, res.output
+    rep = json.loads((tmp_path / "w" / "report.json").read_text())
+    assert rep["size_fit"]["n_tail"] >= 0.2 * rep["n"]
+    bad = runner.invoke(app, ["analyze", str(out), "--min-tail-fraction", "2"])
+    assert bad.exit_code != 0
+    assert "'min_tail_fraction'" in bad.output
 
 
 def test_analyze_csv_and_npy(tmp_path):
