@@ -44,7 +44,7 @@ def demo(
     if source not in ("gaussian", "branching"):
         raise ValueError(f"--source must be 'gaussian' or 'branching'; got {source!r}")
     run = RunDir.create(out)
-    report_kwargs: dict[str, float] = {}
+    min_tail_fraction = None
     with progress_bar() as progress:
         if source == "gaussian":
             from crackle.sim.gaussian import gaussian_avalanches
@@ -80,7 +80,7 @@ def demo(
             # 2 x 10^5 avalanches: the minimal KS distance alone can pick a far tail of a
             # few hundred (seen: x_min = 2 with 292 sizes, tau = 7.2), so x_min is
             # searched where the tail keeps at least 10%, as the FSS experiment does.
-            report_kwargs["min_tail_fraction"] = 0.1
+            min_tail_fraction = 0.1
             title = f"crackle demo: tanh network, N = {width}, L = {depth}, σ_w² = 1 + 2/N"
             exact = (
                 "sizes are excess sizes S - q0 T = sum of (q^l - q0); random-walk values: "
@@ -100,7 +100,7 @@ def demo(
         fit_task = progress.add_task("writing, fitting, collapsing", total=2)
         save_avalanches(av, run)
         progress.advance(fit_task)
-        rep, paths = write_run_report(av, run, **report_kwargs)
+        rep, paths = write_run_report(av, run, min_tail_fraction=min_tail_fraction)
         progress.advance(fit_task)
     console.print(report_table(rep, title=title))
     console.print(exact)

@@ -127,7 +127,8 @@ _UNJUDGED = Straightness(math.inf, math.nan, math.nan, math.nan, math.nan, 0)
 
 def _straightness_from_json(d: dict[str, Any]) -> Straightness:
     # JSON has no inf or NaN (written as null): an unjudged point reads back as one.
-    return Straightness(**{k: (_UNJUDGED.to_dict()[k] if v is None else v) for k, v in d.items()})
+    unjudged = _UNJUDGED.to_dict()
+    return Straightness(**{k: (unjudged[k] if v is None else v) for k, v in d.items()})
 
 
 def _width(

@@ -32,7 +32,7 @@ from crackle.nn._modules import (
     select_modules,
 )
 from crackle.nn.record import record
-from crackle.stats.crackling import CracklingReport, crackling_report
+from crackle.stats.crackling import EXPONENT_FIELDS, CracklingReport, crackling_report
 
 __all__ = [
     "NetworkAvalanches",
@@ -222,18 +222,7 @@ def network_avalanches(
     return NetworkAvalanches(av, thr, mu, sd, k, tuple(names), int(cal_sig.shape[0]))
 
 
-_REPORT_COLUMNS = (
-    "tau",
-    "tau_err",
-    "alpha",
-    "alpha_err",
-    "inv_snz_fitted",
-    "inv_snz_fitted_err",
-    "inv_snz_predicted",
-    "inv_snz_predicted_err",
-    "inv_snz_collapse",
-    "scaling_mismatch",
-)
+_REPORT_COLUMNS = (*EXPONENT_FIELDS[:-1], "scaling_mismatch")  # no collapse error
 
 
 def avalanche_exponents(

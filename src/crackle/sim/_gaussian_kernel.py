@@ -12,6 +12,11 @@ from crackle.events.avalanches import Avalanches
 from crackle.events.shapes import ShapeSums
 
 
+def device_kind(dev: torch.device) -> str:
+    """The key of the per-device settings below: "cpu" or "other" (an accelerator)."""
+    return "cpu" if dev.type == "cpu" else "other"
+
+
 def _draw_seed(entropy: int, draw: int) -> int:
     # One independent stream per weight draw, so the avalanches of draw d do not depend
     # on how draws are grouped into chunks or which ran before.
@@ -104,7 +109,8 @@ def _gram_layer(
     the live ones and get values nobody reads.
     """
     g, m, width = h.shape
-    if not _GRAM_FLOAT64_FIRST["cpu" if h.device.type == "cpu" else "other"]:
+    kind = device_kind(h.device)
+    if not _GRAM_FLOAT64_FIRST[kind]:
         # The Gram matrix in the inputs' precision (float64 products cost twice as much
         # here: 14% of the run at N = 1024), redone in float64 for the draws with nearly
         # collinear inputs, whose float32 correlation (error ~1e-7) would blur their
@@ -115,7 +121,7 @@ def _gram_layer(
             factor[bad] = _gram_factor(h[bad].double(), alive[bad], sw, sb)[0]
     else:
         factor = _gram_factor(h.double(), alive, sw, sb)[0]
-    if _GRAM_LIVE_NOISE["cpu" if h.device.type == "cpu" else "other"]:
+    if _GRAM_LIVE_NOISE[kind]:
         # Numbers for the live rows only: a group pads every draw to its fullest one
         # (11-14% at N = 256-512 on 2 cores; counting them would make a GPU wait).
         noise = h.new_zeros((g, m, width))
@@ -141,10 +147,6 @@ _MARGINAL_BLOCK_ELEMENTS = {"cpu": 1 << 20, "other": 1 << 24}
 # is one draw (the products are large enough, and draws run in parallel threads).
 _GROUP_ELEMENTS = {"cpu": 0, "other": 1 << 26}
 # Method 'gram' groups draws on a CPU too: its layers are small products (m x m
-# factors, m x N noise) whose per-operation overhead a group shares; larger groups pad
-# more rows (a group carries as many rows per draw as its fullest draw). Measured on 2
-# cores: 16 draws of 1024 inputs at N = 256 (3.0x faster than one), 4 at N = 1024.
-# Method 'gram' groups draws on a CPU too: its layers are small products (m x m
 # factors, m x N noise) whose per-operation overhead a group shares, but a group carries
 # as many rows per draw as its fullest draw. Measured on 2 cores: about 16 draws of
 # 1024 inputs at N = 256 (3x faster than one draw per step), 4 at N = 1024.
@@ -156,7 +158,7 @@ def _group_size(dev: torch.device, k: int, width: int, method: str) -> int:
     if method == "marginal":
         return 1
     table = _GRAM_GROUP_ELEMENTS if method == "gram" else _GROUP_ELEMENTS
-    budget = table["cpu" if dev.type == "cpu" else "other"]
+    budget = table[device_kind(dev)]
     # A layer of the group holds G x k x N inputs and, with explicit weights, G x N x N
     # weights (the larger when few inputs share a draw); 'gram' forms weights only while
     # a draw has more than N/2 rows.
@@ -197,7 +199,7 @@ def _run_group(
     rec_ids: list[torch.Tensor] = []
     rec_q: list[torch.Tensor] = []
     rec_on: list[torch.Tensor] = []
-    compact_every = _COMPACT_EVERY["cpu" if dev.type == "cpu" else "other"]
+    compact_every = _COMPACT_EVERY[device_kind(dev)]
     for layer in range(depth):
         if method == "marginal":
             scale = torch.sqrt(sw * h.pow(2).mean(dim=2, keepdim=True) + sb)

@@ -27,6 +27,7 @@ from crackle.sim._gaussian_kernel import (
     _draw_seed,
     _group_size,
     _run_group,
+    device_kind,
 )
 from crackle.sim._torch import TORCH_ACTIVATIONS, resolve_device, resolve_dtype
 
@@ -85,7 +86,7 @@ def iter_gaussian_avalanches(
         # No weights are shared in this method, so inputs per weight draw mean nothing;
         # inputs go in large fixed blocks (at most 2^24 numbers per layer), which amortise
         # the per-layer overhead that dominates on a GPU. Fixed, so seeds reproduce.
-        block = _MARGINAL_BLOCK_ELEMENTS["cpu" if dev.type == "cpu" else "other"]
+        block = _MARGINAL_BLOCK_ELEMENTS[device_kind(dev)]
         k = max(1, min(n, block // width))
     n_draws = -(-n // k)
     start_draw = check_int(start_draw, "start_draw", _FUNC, low=0, high=n_draws)
@@ -251,7 +252,9 @@ def gaussian_avalanches(
         other arguments are an error. Needs an integer ``seed``.
     workers : int or None
         Weight draws (blocks) in flight at once. torch's CPU random generator is
-        serial, so on a CPU each draw runs in its own thread with its own generator;
+        serial, so on a CPU each draw runs in its own thread with its own generator
+        (with more than one worker, torch itself runs on one thread while the draws
+        are computed);
         default: ``torch.get_num_threads()`` on a CPU, 2 on a GPU (one group is tallied
         on the host while the next computes). The avalanches do
         not depend on it.

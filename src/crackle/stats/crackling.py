@@ -16,6 +16,20 @@ from crackle.stats.universality import ClassMatch, nearest_class
 
 __all__ = ["CracklingReport", "PowerLawVerdict", "crackling_report"]
 
+#: The exponents of a report with their errors, in the order tables and JSON list them.
+EXPONENT_FIELDS = (
+    "tau",
+    "tau_err",
+    "alpha",
+    "alpha_err",
+    "inv_snz_fitted",
+    "inv_snz_fitted_err",
+    "inv_snz_predicted",
+    "inv_snz_predicted_err",
+    "inv_snz_collapse",
+    "inv_snz_collapse_err",
+)
+
 #: A tail must span this many decades before it is called a power law.
 MIN_DECADES = 1.5
 
@@ -194,16 +208,7 @@ class CracklingReport:
                 "n",
                 "n_censored",
                 "n_empty",
-                "tau",
-                "tau_err",
-                "alpha",
-                "alpha_err",
-                "inv_snz_fitted",
-                "inv_snz_fitted_err",
-                "inv_snz_predicted",
-                "inv_snz_predicted_err",
-                "inv_snz_collapse",
-                "inv_snz_collapse_err",
+                *EXPONENT_FIELDS,
                 "scaling_mismatch",
                 "collapse_mismatch",
             )

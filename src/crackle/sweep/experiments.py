@@ -135,7 +135,7 @@ class SimulateParams(ExperimentParams):
 def run_simulate(p: SimulateParams, seed: int) -> dict[str, Any]:
     """Simulate, then summarise with the crackling report."""
     from crackle.sim.gaussian import gaussian_avalanches
-    from crackle.stats.crackling import crackling_report
+    from crackle.stats.crackling import EXPONENT_FIELDS, crackling_report
 
     av = gaussian_avalanches(
         p.width,
@@ -153,20 +153,7 @@ def run_simulate(p: SimulateParams, seed: int) -> dict[str, Any]:
     )
     rep = crackling_report(av, collapse=p.collapse)
     out: dict[str, Any] = {
-        name: getattr(rep, name)
-        for name in (
-            "tau",
-            "tau_err",
-            "alpha",
-            "alpha_err",
-            "inv_snz_fitted",
-            "inv_snz_fitted_err",
-            "inv_snz_predicted",
-            "inv_snz_predicted_err",
-            "inv_snz_collapse",
-            "scaling_mismatch",
-            "critical",
-        )
+        name: getattr(rep, name) for name in (*EXPONENT_FIELDS[:-1], "scaling_mismatch", "critical")
     }
     out["nearest_class"] = rep.nearest.name
     out["n_avalanches"] = rep.n
