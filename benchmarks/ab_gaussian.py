@@ -5,7 +5,7 @@
 One benchmark run scatters by ~15% on a shared machine, more than most changes to the
 kernel are worth. This loads ``src/crackle/sim/_gaussian_kernel.py`` as it was at
 ``--rev`` next to the current one and alternates them in one process, on the same seeds
-(critical tanh network, depth 400, 1024 inputs per draw), timing each against a dense
+(critical tanh network, depth 400, ``--batch`` inputs per draw, default 1024), timing each against a dense
 GEMM measured just before it. It prints the useful-FLOP/s ratio of each (2 N^2 per live
 input and layer, as bench_gaussian.py) summed over the repetitions, and their quotient.
 The revision's ``_run_group`` must take the current arguments; group sizes and the
@@ -52,8 +52,9 @@ def main() -> None:
     ap.add_argument("--width", type=int, default=256)
     ap.add_argument("--method", default="gram", choices=["matrix", "gram", "marginal"])
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--batch", type=int, default=1024, help="inputs per weight draw")
     args = ap.parse_args()
-    dev, k, width = torch.device("cpu"), 1024, args.width
+    dev, k, width = torch.device("cpu"), args.batch, args.width
     kernels = {"current": current, args.rev: kernel_at(args.rev)}
     per_group = current._group_size(dev, k, width, args.method)
     n = 2 * max(per_group, 4) * k
