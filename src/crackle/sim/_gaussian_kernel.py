@@ -59,37 +59,57 @@ _GRAM_MAX_ROWS = 0.5
 # differ by sqrt(2e-12) ~ 1e-6 of their z); each input's own variance, hence each
 # avalanche's law, stays exact.
 _GRAM_JITTER = 1e-12
-# Inputs more correlated than this get their Gram matrix in float64 on a CPU; on a GPU
-# it is float64 from the start (checking which draws need it would mean waiting).
-_GRAM_COLLINEAR = 1.0 - 1e-3
+# An input whose variance the inputs before it in its draw explain but for less than
+# this share (read off the Cholesky factor's diagonal; two inputs correlated above
+# 1 - 5e-5) gets its draw's Gram matrix in float64 on a CPU: there the float32 Gram
+# matrix's rounding (about 1e-6 of a variance at N = 256) is more than 1% of what is
+# left. Measured at N = 256 near criticality, float32 against float64: the unexplained
+# variance off by at most 1.4% when it is 1e-4 to 1e-3 of the input's, by a median 6%
+# (at most 22%) when it is 1e-5 to 1e-4. On a GPU the Gram matrix is float64 from the
+# start (checking which draws need it would mean waiting).
+_GRAM_UNEXPLAINED = 1e-4
 _GRAM_FLOAT64_FIRST = {"cpu": False, "other": True}
 _GRAM_LIVE_NOISE = {"cpu": True, "other": False}
 
 
 def _gram_factor(
-    x: torch.Tensor, alive: torch.Tensor, sw: float, sb: float
+    x: torch.Tensor, alive: torch.Tensor, sw: float, sb: float, clean: bool
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """L (float64) with L L^T = sigma_w^2 x x^T / N + sigma_b^2 for the live rows of each
-    draw and the identity for the others (whose values, inf or NaN included, are never
-    read); and, per draw, whether the precision of ``x`` may not be enough: the
-    factorisation failed or two inputs are nearly collinear."""
+    draw and the identity for the others; and, per draw, whether the precision of ``x``
+    may not be enough: the factorisation failed, a variance is not finite, or an input
+    is nearly a combination of the ones before it.
+
+    ``clean``: rows that are not alive are zeroed first, so that their values (inf or
+    NaN after an overflow) cannot reach the live rows. Without it such values reach at
+    most their own draw, whose factorisation then fails (LAPACK checks for NaN): cheaper
+    when a failed draw is redone anyway.
+    """
+    if clean:
+        x = torch.where(alive[:, :, None], x, 0.0)
     cov = torch.baddbmm(
         torch.full((1, 1, 1), sb, dtype=x.dtype, device=x.device),
         x,
         x.transpose(1, 2),
         alpha=sw / x.shape[2],
     ).double()
-    sd = torch.where(alive, cov.diagonal(dim1=1, dim2=2).clamp_min(1e-300).sqrt(), 1.0)
-    corr = cov / (sd[:, :, None] * sd[:, None, :] * (1.0 + _GRAM_JITTER))
-    # Finished rows uncorrelated with the rest (the bias alone would tie them), so that
-    # the live rows' values do not depend on which finished rows are still in the batch;
-    # masked here, on m x m numbers, rather than on the m x N inputs.
-    corr = torch.where(alive[:, :, None] & alive[:, None, :], corr, 0.0)
-    corr.diagonal(dim1=1, dim2=2).fill_(0.0)
-    nearly_collinear = corr.abs().amax(dim=(1, 2)) > _GRAM_COLLINEAR
+    var = cov.diagonal(dim1=1, dim2=2).clamp_min(1e-300)
+    # One scaling turns covariances into correlations shrunk by 1 + _GRAM_JITTER and,
+    # with 0 for finished rows, leaves those uncorrelated with the rest (the bias alone
+    # would tie them), so that the live rows' values do not depend on which finished
+    # rows are still in the batch.
+    inv = torch.where(alive, var.rsqrt() / np.sqrt(1.0 + _GRAM_JITTER), 0.0)
+    corr = cov.mul_(inv[:, :, None]).mul_(inv[:, None, :])
     corr.diagonal(dim1=1, dim2=2).fill_(1.0)
     chol, info = torch.linalg.cholesky_ex(corr)
-    return chol * sd[:, :, None], (info > 0) | nearly_collinear
+    unexplained = chol.diagonal(dim1=1, dim2=2).amin(dim=1).square()
+    bad = (
+        (info > 0)
+        | ~(unexplained >= _GRAM_UNEXPLAINED)  # NaN included
+        | (alive & ~torch.isfinite(var)).any(dim=1)
+    )
+    sd = torch.where(alive, var.sqrt(), 1.0)
+    return chol.mul_(sd[:, :, None]), bad
 
 
 def _gram_layer(
@@ -112,15 +132,13 @@ def _gram_layer(
     kind = device_kind(h.device)
     if not _GRAM_FLOAT64_FIRST[kind]:
         # The Gram matrix in the inputs' precision (float64 products cost twice as much
-        # here: 14% of the run at N = 1024), redone in float64 for the draws with nearly
-        # collinear inputs, whose float32 correlation (error ~1e-7) would blur their
-        # difference to ~sqrt(1e-7) or fail to factorise. A check a GPU would have to
-        # wait for, so there it is float64 from the start.
-        factor, bad = _gram_factor(h, alive, sw, sb)
+        # here: 14% of the run at N = 1024), redone in float64 for the draws with an
+        # input all but explained by the others (_GRAM_UNEXPLAINED).
+        factor, bad = _gram_factor(h, alive, sw, sb, clean=h.dtype == torch.float64)
         if h.dtype != torch.float64 and bool(bad.any()):
-            factor[bad] = _gram_factor(h[bad].double(), alive[bad], sw, sb)[0]
+            factor[bad] = _gram_factor(h[bad].double(), alive[bad], sw, sb, clean=True)[0]
     else:
-        factor = _gram_factor(h.double(), alive, sw, sb)[0]
+        factor = _gram_factor(h.double(), alive, sw, sb, clean=True)[0]
     if _GRAM_LIVE_NOISE[kind]:
         # Numbers for the live rows only: a group pads every draw to its fullest one
         # (11-14% at N = 256-512 on 2 cores; counting them would make a GPU wait).
