@@ -1,4 +1,5 @@
-"""What every command shares: the console, error handling, progress bars."""
+"""What every command shares: the console, error handling, progress bars, and the
+parsing of comma-separated options."""
 
 from __future__ import annotations
 
@@ -52,3 +53,24 @@ def progress_bar() -> Iterator[Progress]:
         disable=not err_console.is_terminal,
     ) as progress:
         yield progress
+
+
+def split_names(text: str) -> tuple[str, ...]:
+    """``"a, b,"`` -> ``("a", "b")``: a comma-separated option, blanks dropped."""
+    return tuple(v.strip() for v in text.split(",") if v.strip())
+
+
+def split_floats(text: str, name: str) -> tuple[float, ...]:
+    """A comma-separated option of numbers; a clear error naming ``name`` otherwise."""
+    try:
+        return tuple(float(v) for v in split_names(text))
+    except ValueError:
+        raise ValueError(f"{name} must be comma-separated numbers; got {text!r}") from None
+
+
+def split_ints(text: str, name: str) -> tuple[int, ...]:
+    """A comma-separated option of integers; a clear error naming ``name`` otherwise."""
+    try:
+        return tuple(int(v) for v in split_names(text))
+    except ValueError:
+        raise ValueError(f"{name} must be comma-separated integers; got {text!r}") from None

@@ -6,18 +6,17 @@ from pathlib import Path
 
 import typer
 
-from crackle.cli._common import clean_errors, console, progress_bar
+from crackle.cli._common import (
+    clean_errors,
+    console,
+    progress_bar,
+    split_floats,
+    split_ints,
+)
 from crackle.cli.main import app
 
 experiment_app = typer.Typer(help="Experiments that reproduce the source papers' figures.")
 app.add_typer(experiment_app, name="experiment")
-
-
-def _floats(text: str, name: str) -> tuple[float, ...]:
-    try:
-        return tuple(float(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise ValueError(f"{name} must be comma-separated numbers; got {text!r}") from None
 
 
 @experiment_app.command("fss")
@@ -51,9 +50,9 @@ def fss(
     from crackle.report.fss_figures import save_fss_figures
 
     cfg = FSSConfig(
-        widths=tuple(int(w) for w in _floats(widths, "--widths")),
+        widths=split_ints(widths, "--widths"),
         depth=depth,
-        offsets=_floats(offsets, "--offsets"),
+        offsets=split_floats(offsets, "--offsets"),
         n_avalanches=n_avalanches,
         n_scan=n_scan,
         q0=q0,

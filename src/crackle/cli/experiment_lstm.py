@@ -6,19 +6,14 @@ from pathlib import Path
 
 import typer
 
-from crackle.cli._common import clean_errors, console, progress_bar
+from crackle.cli._common import (
+    clean_errors,
+    console,
+    progress_bar,
+    split_ints,
+    split_names,
+)
 from crackle.cli.experiment import experiment_app
-
-
-def _names(text: str) -> tuple[str, ...]:
-    return tuple(v.strip() for v in text.split(",") if v.strip())
-
-
-def _ints(text: str, name: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(v) for v in _names(text))
-    except ValueError:
-        raise ValueError(f"{name} must be comma-separated integers; got {text!r}") from None
 
 
 @experiment_app.command("lstm")
@@ -53,8 +48,8 @@ def lstm(
     from crackle.experiments.lstm import LSTMConfig, lstm_criticality
 
     cfg = LSTMConfig(
-        tasks=_names(tasks),
-        hidden_sizes=_ints(hidden_sizes, "--hidden-sizes"),
+        tasks=split_names(tasks),
+        hidden_sizes=split_ints(hidden_sizes, "--hidden-sizes"),
         steps=steps,
         checkpoint_every=checkpoint_every,
         batch_size=batch_size,

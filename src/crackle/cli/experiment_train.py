@@ -7,8 +7,14 @@ from pathlib import Path
 import numpy as np
 import typer
 
-from crackle.cli._common import clean_errors, console, progress_bar
-from crackle.cli.experiment import _floats, experiment_app
+from crackle.cli._common import (
+    clean_errors,
+    console,
+    progress_bar,
+    split_floats,
+    split_ints,
+)
+from crackle.cli.experiment import experiment_app
 
 
 @experiment_app.command("trainability")
@@ -33,8 +39,8 @@ def trainability(
     from crackle.report.figures import save_figure
 
     cfg = TrainabilityConfig(
-        sigma_w2=_floats(sigma_w2, "--sigma-w2"),
-        sigma_b2=_floats(sigma_b2, "--sigma-b2"),
+        sigma_w2=split_floats(sigma_w2, "--sigma-w2"),
+        sigma_b2=split_floats(sigma_b2, "--sigma-b2"),
         depth=depth,
         width=width,
         epochs=epochs,
@@ -73,8 +79,8 @@ def epochs(
     from crackle.report.figures import new_axes, save_figure
 
     cfg = EpochsConfig(
-        widths=tuple(int(w) for w in _floats(widths, "--widths")),
-        sigma_w2=_floats(sigma_w2, "--sigma-w2"),
+        widths=split_ints(widths, "--widths"),
+        sigma_w2=split_floats(sigma_w2, "--sigma-w2"),
         sigma_b2=sigma_b2,
         target=target,
         max_epochs=max_epochs,
@@ -195,7 +201,7 @@ def rescue(
     cfg = RescueConfig(
         corners=_corners(corners),
         kinds=tuple(k.strip() for k in kinds.split(",") if k.strip()),
-        weights=_floats(weights, "--weights"),
+        weights=split_floats(weights, "--weights"),
         penalty_every=penalty_every,
         penalty_batch=penalty_batch,
         depth=depth,
@@ -206,7 +212,7 @@ def rescue(
         lr=lr,
         momentum=momentum,
         dataset=dataset,
-        seeds=tuple(int(s) for s in _floats(seeds, "--seeds")),
+        seeds=split_ints(seeds, "--seeds"),
     )
     n = len(cfg.corners) * len(cfg.arms) * len(cfg.seeds)
     with progress_bar() as progress:

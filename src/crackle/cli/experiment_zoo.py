@@ -6,20 +6,14 @@ from pathlib import Path
 
 import typer
 
-from crackle.cli._common import clean_errors, console, progress_bar
+from crackle.cli._common import (
+    clean_errors,
+    console,
+    progress_bar,
+    split_ints,
+    split_names,
+)
 from crackle.cli.experiment import experiment_app
-
-
-def _names(text: str) -> tuple[str, ...]:
-    return tuple(v.strip() for v in text.split(",") if v.strip())
-
-
-def _ints(text: str, name: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(v) for v in _names(text))
-    except ValueError:
-        raise ValueError(f"{name} must be comma-separated integers; got {text!r}") from None
-
 
 _SHORT = {
     "dist_log_sigma": "|log σ|",
@@ -72,8 +66,8 @@ def zoo(
     from crackle.experiments.zoo import ZooConfig, train_zoo
 
     cfg = ZooConfig(
-        archs=_names(archs),
-        steps=_ints(steps, "--steps"),
+        archs=split_names(archs),
+        steps=split_ints(steps, "--steps"),
         optimizer=optimizer,
         lr=lr,
         batch_size=batch_size,
