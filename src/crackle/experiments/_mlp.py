@@ -55,6 +55,26 @@ def gaussian_mlp(
     return nn.Sequential(*layers)
 
 
+def sgd_start(
+    cfg: Any,
+    x: NDArray[np.float32],
+    y: NDArray[np.int64],
+    width: int,
+    sw: float,
+    sb: float,
+    seed: int,
+) -> tuple[Any, Any, Any, Any, Any]:
+    """A fresh :func:`gaussian_mlp` of ``cfg.depth`` layers, plain SGD at ``cfg.lr`` on
+    it, the data as tensors, and the generator that drew the weights and goes on to
+    draw the batches: ``(model, opt, xt, yt, gen)``."""
+    import torch
+
+    gen = torch.Generator().manual_seed(seed)
+    model = gaussian_mlp(x.shape[1], cfg.depth, width, sw, sb, gen)
+    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr)
+    return model, opt, torch.from_numpy(x), torch.from_numpy(y), gen
+
+
 def sgd_epoch(
     model: Any, opt: Any, xt: Any, yt: Any, batches: int, batch_size: int, gen: Any
 ) -> None:

@@ -17,9 +17,9 @@ from crackle._validation import check_int, check_real, param_error
 from crackle.experiments._mlp import (
     accuracy,
     check_sgd_setup,
-    gaussian_mlp,
     load_flat,
     sgd_epoch,
+    sgd_start,
 )
 from crackle.io.atomic import write_json
 from crackle.io.rundir import RunDir, cached_json
@@ -121,12 +121,7 @@ class EpochsResult:
 def _run(
     cfg: EpochsConfig, width: int, sw: float, x: Any, y: Any, seed: int
 ) -> tuple[float, float]:
-    import torch
-
-    gen = torch.Generator().manual_seed(seed)
-    model = gaussian_mlp(x.shape[1], cfg.depth, width, sw, cfg.sigma_b2, gen)
-    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr)
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    model, opt, xt, yt, gen = sgd_start(cfg, x, y, width, sw, cfg.sigma_b2, seed)
     acc = 0.0
     for epoch in range(1, cfg.max_epochs + 1):
         sgd_epoch(model, opt, xt, yt, cfg.batches_per_epoch, cfg.batch_size, gen)

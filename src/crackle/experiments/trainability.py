@@ -23,9 +23,9 @@ from crackle._validation import check_int, check_real, param_error
 from crackle.experiments._mlp import (
     accuracy,
     check_sgd_setup,
-    gaussian_mlp,
     load_flat,
     sgd_epoch,
+    sgd_start,
 )
 from crackle.io.atomic import write_json
 from crackle.io.rundir import RunDir, cached_json
@@ -114,12 +114,7 @@ def _train_cell(
     seed: int,
 ) -> float:
     """Train one Gaussian-initialised tanh MLP; return its training accuracy."""
-    import torch
-
-    gen = torch.Generator().manual_seed(seed)
-    model = gaussian_mlp(x.shape[1], cfg.depth, cfg.width, sw, sb, gen)
-    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr)
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    model, opt, xt, yt, gen = sgd_start(cfg, x, y, cfg.width, sw, sb, seed)
     for _ in range(cfg.epochs):
         sgd_epoch(model, opt, xt, yt, cfg.batches_per_epoch, cfg.batch_size, gen)
     return accuracy(model, xt, yt, cfg.n_eval)
