@@ -86,6 +86,17 @@ def rows_processed(av_chunks: list, depth: int) -> int:
     return rows
 
 
+def timed_run(
+    width: int, depth: int, sw: float, method: str, dev: torch.device, kw: dict
+) -> tuple[float, list]:
+    """Seconds for the simulator to stream its avalanches, and the avalanches per draw."""
+    sync(dev)
+    t0 = time.perf_counter()
+    chunks = [c for _, c in g.iter_gaussian_avalanches(width, depth, sw, method=method, **kw)]
+    sync(dev)
+    return time.perf_counter() - t0, chunks
+
+
 def normals_needed(av_chunks: list, width: int, depth: int) -> int:
     """The fewest standard normal numbers that any exact sampler built on them (a linear
     map of normal numbers, as every method here) draws for these avalanches: N per input,
@@ -168,14 +179,12 @@ def main() -> None:
         kw = dict(n=n, q0=1e-3, resample_every=k, seed=0, device=dev, dtype=dt)
         warm = k * groups  # one whole group, so the batched kernels are warm too
         list(g.iter_gaussian_avalanches(width, 20, sw, n=warm, resample_every=k, device=dev))
-        sync(dev)
-        t0 = time.perf_counter()
-        chunks = [c for _, c in g.iter_gaussian_avalanches(width, args.depth, sw, **kw)]
-        sync(dev)
-        t_sim = time.perf_counter() - t0
+        gemm_reps = 50 if dev.type == "cuda" else 10
+
+        t_sim, chunks = timed_run(width, args.depth, sw, "matrix", dev, kw)
         rows = rows_processed(chunks, args.depth)
         useful = 2.0 * width * width * rows / t_sim
-        peak = gemm_flops(groups, k, width, dev, dt, reps=50 if dev.type == "cuda" else 10)
+        peak = gemm_flops(groups, k, width, dev, dt, reps=gemm_reps)
         n_groups = -(-n // (k * groups))
         t0 = time.perf_counter()
         for d in range(0 if args.no_full_depth else min(n_groups, 2)):
@@ -196,25 +205,18 @@ def main() -> None:
                 f"  full-depth propagation {t_full:.2f} s; compaction speed-up "
                 f"{t_full / t_sim:.1f}x"
             )
-        sync(dev)
-        t0 = time.perf_counter()
-        gram = [
-            c for _, c in g.iter_gaussian_avalanches(width, args.depth, sw, method="gram", **kw)
-        ]
-        sync(dev)
-        t_gram = time.perf_counter() - t0
-        useful_gram = 2.0 * width * width * rows_processed(gram, args.depth) / t_gram
+        t_gram, gram = timed_run(width, args.depth, sw, "gram", dev, kw)
+        flops_gram = 2.0 * width * width * rows_processed(gram, args.depth)
+        useful_gram = flops_gram / t_gram
         # The baseline again (the machine is shared): the larger of the two measurements.
-        peak = max(
-            peak, gemm_flops(groups, k, width, dev, dt, reps=50 if dev.type == "cuda" else 10)
-        )
+        peak = max(peak, gemm_flops(groups, k, width, dev, dt, reps=gemm_reps))
         workers = torch.get_num_threads() if dev.type == "cpu" else 1
         rng = normals_per_second(dev, dt, workers)
         # Seconds the useful work takes at the GEMM's rate, and the fewest normal numbers
         # take at the generator's: their quotient bounds any exact sampler's ratio; a
         # sampler that also does the useful work as dense products gets at most
         # t_gemm / (t_gemm + t_rng).
-        t_gemm = 2.0 * width * width * rows_processed(gram, args.depth) / peak
+        t_gemm = flops_gram / peak
         t_rng = normals_needed(gram, width, args.depth) / rng
         print(
             f"  method='gram': {t_gram:.2f} s ({gram_groups} draws per step), useful "
@@ -227,13 +229,7 @@ def main() -> None:
             f"random numbers alone bound the ratio by {t_gemm / t_rng:.2f}, and with the "
             f"useful work done as dense products by {t_gemm / (t_gemm + t_rng):.2f}"
         )
-        sync(dev)
-        t0 = time.perf_counter()
-        marg = [
-            c for _, c in g.iter_gaussian_avalanches(width, args.depth, sw, method="marginal", **kw)
-        ]
-        sync(dev)
-        t_marg = time.perf_counter() - t0
+        t_marg, marg = timed_run(width, args.depth, sw, "marginal", dev, kw)
         rate = rows_processed(marg, args.depth) / t_marg / 1e6
         print(
             f"  method='marginal' (exact per-input law, O(N) per layer): {t_marg:.2f} s, "
