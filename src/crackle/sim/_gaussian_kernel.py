@@ -73,19 +73,19 @@ _GRAM_LIVE_NOISE = {"cpu": True, "other": False}
 
 
 def _gram_factor(
-    x: torch.Tensor, alive: torch.Tensor, sw: float, sb: float, clean: bool
-) -> tuple[torch.Tensor, torch.Tensor]:
+    x: torch.Tensor, alive: torch.Tensor, sw: float, sb: float, first_pass: bool = False
+) -> tuple[torch.Tensor, torch.Tensor | None]:
     """L (float64) with L L^T = sigma_w^2 x x^T / N + sigma_b^2 for the live rows of each
-    draw and the identity for the others; and, per draw, whether the precision of ``x``
-    may not be enough: the factorisation failed, a variance is not finite, or an input
-    is nearly a combination of the ones before it.
+    draw and the identity for the others. Rows that are not alive are zeroed first, so
+    that their values (inf or NaN after an overflow) cannot reach the live rows.
 
-    ``clean``: rows that are not alive are zeroed first, so that their values (inf or
-    NaN after an overflow) cannot reach the live rows. Without it such values reach at
-    most their own draw, whose factorisation then fails (LAPACK checks for NaN): cheaper
-    when a failed draw is redone anyway.
+    ``first_pass`` (a pass in the inputs' precision, to be redone in float64 where that
+    is not enough): rows are not zeroed, as their NaN fails only their own draw's
+    factorisation (LAPACK checks for NaN); also returned, per draw, whether it needs the
+    redo: the factorisation failed, a variance is not finite, or an input is nearly a
+    combination of the ones before it.
     """
-    if clean:
+    if not first_pass:
         x = torch.where(alive[:, :, None], x, 0.0)
     cov = torch.baddbmm(
         torch.full((1, 1, 1), sb, dtype=x.dtype, device=x.device),
@@ -102,12 +102,14 @@ def _gram_factor(
     corr = cov.mul_(inv[:, :, None]).mul_(inv[:, None, :])
     corr.diagonal(dim1=1, dim2=2).fill_(1.0)
     chol, info = torch.linalg.cholesky_ex(corr)
-    unexplained = chol.diagonal(dim1=1, dim2=2).amin(dim=1).square()
-    bad = (
-        (info > 0)
-        | ~(unexplained >= _GRAM_UNEXPLAINED)  # NaN included
-        | (alive & ~torch.isfinite(var)).any(dim=1)
-    )
+    bad = None
+    if first_pass:
+        unexplained = chol.diagonal(dim1=1, dim2=2).amin(dim=1).square()
+        bad = (
+            (info > 0)
+            | ~(unexplained >= _GRAM_UNEXPLAINED)  # NaN included
+            | (alive & ~torch.isfinite(var)).any(dim=1)
+        )
     sd = torch.where(alive, var.sqrt(), 1.0)
     return chol.mul_(sd[:, :, None]), bad
 
@@ -130,15 +132,16 @@ def _gram_layer(
     """
     g, m, width = h.shape
     kind = device_kind(h.device)
-    if not _GRAM_FLOAT64_FIRST[kind]:
+    if _GRAM_FLOAT64_FIRST[kind] or h.dtype == torch.float64:
+        factor = _gram_factor(h.double(), alive, sw, sb)[0]
+    else:
         # The Gram matrix in the inputs' precision (float64 products cost twice as much
         # here: 14% of the run at N = 1024), redone in float64 for the draws with an
         # input all but explained by the others (_GRAM_UNEXPLAINED).
-        factor, bad = _gram_factor(h, alive, sw, sb, clean=h.dtype == torch.float64)
-        if h.dtype != torch.float64 and bool(bad.any()):
-            factor[bad] = _gram_factor(h[bad].double(), alive[bad], sw, sb, clean=True)[0]
-    else:
-        factor = _gram_factor(h.double(), alive, sw, sb, clean=True)[0]
+        factor, bad = _gram_factor(h, alive, sw, sb, first_pass=True)
+        assert bad is not None
+        if bool(bad.any()):
+            factor[bad] = _gram_factor(h[bad].double(), alive[bad], sw, sb)[0]
     if _GRAM_LIVE_NOISE[kind]:
         # Numbers for the live rows only: a group pads every draw to its fullest one
         # (11-14% at N = 256-512 on 2 cores; counting them would make a GPU wait).
