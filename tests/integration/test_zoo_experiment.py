@@ -12,8 +12,8 @@ from scipy import stats
 from typer.testing import CliRunner
 
 import crackle.experiments._zoo_train as zoo_train
-import crackle.experiments.zoo as zoo_mod
 from crackle.cli.main import _register, app
+from crackle.experiments._rank_tests import exact_spearman_p
 from crackle.experiments.zoo import DISTANCES, ZooConfig, train_zoo
 from crackle.nn.probes import branching_parameter, lyapunov_exponent
 from crackle.nn.zoo import build_model
@@ -119,7 +119,7 @@ def test_correlations_recomputed_from_the_table(run):
 
 def test_exact_spearman_p_of_a_perfect_ranking():
     x = np.arange(5.0)
-    assert zoo_mod._exact_spearman_p(x, x**2) == pytest.approx(2 / 120)  # rho = +-1: 2 of 5!
+    assert exact_spearman_p(x, x**2) == pytest.approx(2 / 120)  # rho = +-1: 2 of 5!
     assert stats.spearmanr(x, x**2)[1] < 1e-20  # what scipy's approximation says
 
 

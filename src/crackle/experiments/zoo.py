@@ -23,6 +23,7 @@ import numpy as np
 from crackle._threads import torch_threads
 from crackle._validation import check_choice, check_int, check_real, param_error
 from crackle.experiments import _zoo_train as _zt
+from crackle.experiments._rank_tests import exact_spearman_p, partial_rank
 from crackle.io.atomic import atomic_path, write_json
 from crackle.io.rundir import RunDir
 
@@ -273,38 +274,6 @@ def _arch_rows(
     return rows
 
 
-def _exact_spearman_p(x: Any, y: Any) -> float:
-    """Two-sided permutation p-value of Spearman's rho over all orderings of y."""
-    import itertools
-
-    from scipy import stats
-
-    rx = stats.rankdata(x) - (len(x) + 1) / 2
-    perms = np.array(list(itertools.permutations(stats.rankdata(y))))
-    perms -= perms.mean(axis=1, keepdims=True)
-    rhos = perms @ rx / (np.linalg.norm(perms, axis=1) * np.linalg.norm(rx))
-    return float(np.mean(np.abs(rhos) >= abs(rhos[0]) - 1e-12))
-
-
-def _partial_rank(x: Any, y: Any, z: Any) -> tuple[float, float]:
-    """Rank partial correlation of x and y given z, and its p-value (t, n - 3 df)."""
-    from scipy import stats
-
-    rz = stats.rankdata(z)
-    design = np.column_stack([np.ones_like(rz), rz])
-    res = [r - design @ np.linalg.lstsq(design, r, rcond=None)[0]
-           for r in (stats.rankdata(x), stats.rankdata(y))]  # fmt: skip
-    den = float(np.linalg.norm(res[0]) * np.linalg.norm(res[1]))
-    n = len(x)
-    if den == 0 or n < 4:
-        return float("nan"), float("nan")
-    rho = float(np.clip(res[0] @ res[1] / den, -1.0, 1.0))
-    if abs(rho) == 1.0:
-        return rho, 0.0
-    t = rho * np.sqrt((n - 3) / (1 - rho**2))
-    return rho, float(2 * stats.t.sf(abs(t), n - 3))
-
-
 def _correlations(df: Any, steps: int | None = None) -> tuple[tuple[Correlation, ...], list[str]]:
     import warnings
 
@@ -324,9 +293,9 @@ def _correlations(df: Any, steps: int | None = None) -> tuple[tuple[Correlation,
                 r, p = (float(v) for v in stats.pearsonr(d[ok], acc[ok]))
                 rho, sp = (float(v) for v in stats.spearmanr(d[ok], acc[ok]))
             if n <= EXACT_MAX_N:
-                sp = _exact_spearman_p(d[ok], acc[ok])
+                sp = exact_spearman_p(d[ok], acc[ok])
             if steps is None:
-                pr, pp = _partial_rank(d[ok], acc[ok], df["steps"].to_numpy()[ok])
+                pr, pp = partial_rank(d[ok], acc[ok], df["steps"].to_numpy()[ok])
         elif steps is None:
             notes.append(f"{col}: fewer than 3 finite, non-constant values; no correlation")
         if n < len(d):
