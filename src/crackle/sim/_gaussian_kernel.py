@@ -9,7 +9,8 @@ import numpy as np
 import torch
 
 from crackle.events.avalanches import Avalanches
-from crackle.events.shapes import ShapeSums
+from crackle.sim._marginal_kernel import run_marginal
+from crackle.sim._records import to_avalanches
 
 
 def device_kind(dev: torch.device) -> str:
@@ -158,10 +159,14 @@ def _gram_layer(
 # the batch is compacted: on a GPU compacting means a host-device synchronisation, which
 # costs more than the wasted rows; on a CPU it costs a copy, less than one masked layer.
 _COMPACT_EVERY = {"cpu": 1, "other": 8}
-# Numbers per layer in one block of the marginal method: large on a GPU (amortises the
-# per-layer kernel launches), cache-sized on a CPU (measured: 2^20 beats 2^24 by 1.6x
-# at N = 800 on 2 cores). Fixed per device type, so seeds reproduce on that device.
-_MARGINAL_BLOCK_ELEMENTS = {"cpu": 1 << 20, "other": 1 << 24}
+# Method 'marginal': numbers per step in its batch of inputs: large on a GPU (amortises
+# the per-step kernel launches), within a core's L2 cache on a CPU (2 MB here: the
+# buffer is read and written five times per step; measured ...). A block of inputs
+# with one random stream holds _MARGINAL_REFILLS batches' worth, so that its last
+# steps, when the batch runs dry, are few against the rest. Fixed per device type, so
+# that seeds reproduce on that device.
+_MARGINAL_BLOCK_ELEMENTS = {"cpu": 1 << 18, "other": 1 << 24}
+_MARGINAL_REFILLS = {"cpu": 64, "other": 16}
 # Matrix method on a GPU: weight draws go through the layers in groups, as batched
 # products (draws x inputs x N) @ (draws x N x N), so that one layer step (a dozen
 # kernel launches) serves many draws. A group has one random stream. On a CPU a group
@@ -173,6 +178,13 @@ _GROUP_ELEMENTS = {"cpu": 0, "other": 1 << 26}
 # 1024 inputs at N = 256 (3x faster than one draw per step), 4 at N = 1024.
 _GRAM_GROUP_ELEMENTS = {"cpu": 1 << 22, "other": 1 << 26}
 _MAX_GROUP = 256
+
+
+def marginal_block(dev: torch.device, width: int) -> tuple[int, int]:
+    """Method 'marginal': inputs per block (one random stream) and per step."""
+    kind = device_kind(dev)
+    capacity = max(1, _MARGINAL_BLOCK_ELEMENTS[kind] // width)
+    return capacity * _MARGINAL_REFILLS[kind], capacity
 
 
 def _group_size(dev: torch.device, k: int, width: int, method: str) -> int:
@@ -209,8 +221,29 @@ def _run_group(
     layer. ``method="marginal"``: each input's own trajectory is sampled from its exact
     conditional law, z^l | h^{l-1} ~ N(0, (sigma_w^2 |h|^2/N + sigma_b^2) I), in O(N)
     per layer instead of O(N^2); the same law for every single avalanche, without the
-    correlations between inputs that share weights.
+    correlations between inputs that share weights (:func:`run_marginal`; ``phi`` may
+    then overwrite its argument).
     """
+    compact_every = _COMPACT_EVERY[device_kind(dev)]
+    if method == "marginal":
+        # One "draw" is a block of independent inputs (nothing is shared).
+        av = run_marginal(
+            sizes[0],
+            marginal_block(dev, width)[1],
+            width,
+            depth,
+            sw,
+            sb,
+            q0,
+            phi,
+            gen,
+            dev,
+            dt,
+            max_shape,
+            compact_every,
+            baseline,
+        )
+        return [av]
     n_draws, k = len(sizes), max(sizes)
     h = _inputs(n_draws * k, width, q0, gen, dev, dt).view(n_draws, k, width)
     ids = torch.arange(n_draws * k, device=dev).view(n_draws, k)
@@ -220,12 +253,8 @@ def _run_group(
     rec_ids: list[torch.Tensor] = []
     rec_q: list[torch.Tensor] = []
     rec_on: list[torch.Tensor] = []
-    compact_every = _COMPACT_EVERY[device_kind(dev)]
     for layer in range(depth):
-        if method == "marginal":
-            scale = torch.sqrt(sw * h.pow(2).mean(dim=2, keepdim=True) + sb)
-            z = scale * torch.randn(h.shape, generator=gen, device=dev, dtype=dt)
-        elif method == "gram" and h.shape[1] <= _GRAM_MAX_ROWS * width:
+        if method == "gram" and h.shape[1] <= _GRAM_MAX_ROWS * width:
             z = _gram_layer(h, alive, sw, sb, gen)
         else:
             w, b = _layer(gen, width, sw, sb, dev, dt, h.shape[0])
@@ -257,9 +286,7 @@ def _run_group(
         # The next layer's input; the first layer takes the raw input, as in Poole et al.
         h = phi(z) if layer + 1 < depth else z
     still = ids[alive]
-    return _to_avalanches(
-        sizes, k, rec_ids, rec_q, rec_on, overflow > 0, still, max_shape, baseline
-    )
+    return to_avalanches(sizes, k, rec_ids, rec_q, rec_on, overflow > 0, still, max_shape, baseline)
 
 
 def _take_rows(z: torch.Tensor, order: torch.Tensor) -> torch.Tensor:
@@ -268,64 +295,3 @@ def _take_rows(z: torch.Tensor, order: torch.Tensor) -> torch.Tensor:
     g, rows, width = z.shape
     flat = (order + rows * torch.arange(g, device=z.device)[:, None]).reshape(-1)
     return z.reshape(g * rows, width).index_select(0, flat).view(g, order.shape[1], width)
-
-
-def _to_avalanches(
-    sizes: list[int],
-    k: int,
-    rec_ids: list[torch.Tensor],
-    rec_q: list[torch.Tensor],
-    rec_on: list[torch.Tensor],
-    overflow: torch.Tensor,
-    still_alive: torch.Tensor,
-    max_shape: int | None,
-    baseline: float = 0.0,
-) -> list[Avalanches]:
-    """Avalanches per draw; sizes and profiles are the recorded q^l minus ``baseline``
-    (0: S = sum q^l; q0: the excess S - q0 T = sum (q^l - q0))."""
-    n_layers, total = len(rec_ids), len(sizes) * k
-    if n_layers:
-        on = torch.cat(rec_on)
-        ids = torch.cat(rec_ids)[on].cpu().numpy()
-        q = torch.cat(rec_q)[on].cpu().numpy().astype(np.float64) - baseline
-        counts = torch.stack([r.sum() for r in rec_on]).cpu().numpy()
-        pos = np.repeat(np.arange(n_layers), counts)
-    else:
-        ids, q, pos = np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64)
-    # Layer by layer, in order: a sequential sum, bit-identical however draws are chunked.
-    size_all = np.bincount(ids, weights=q, minlength=total).astype(np.float64)
-    dur_all = np.bincount(ids, minlength=total).astype(np.int64)
-    over_all = overflow.cpu().numpy()
-    cens_all = np.zeros(total, dtype=bool)
-    cens_all[still_alive.cpu().numpy()] = True  # above threshold at the last layer
-    cens_all |= over_all
-    # Entries grouped by draw once (stable: layer order kept within a draw).
-    draw_of = ids // k
-    order = np.argsort(draw_of, kind="stable")
-    bounds = np.searchsorted(draw_of[order], np.arange(len(sizes) + 1))
-    out = []
-    for d, size in enumerate(sizes):
-        lo, hi = d * k, d * k + size
-        dur, over, censored = dur_all[lo:hi], over_all[lo:hi], cens_all[lo:hi]
-        sz = size_all[lo:hi]
-        complete = ~censored & (dur > 0)
-        shapes = None
-        if max_shape is not None:
-            mine = order[bounds[d] : bounds[d + 1]]
-            local = ids[mine] - lo
-            keep = complete[local]
-            shapes = ShapeSums.from_flat(
-                dur[local[keep]], pos[mine][keep], q[mine][keep], dur[complete], max_shape
-            )
-        out.append(
-            Avalanches(
-                sz[complete],
-                dur[complete],
-                sz[censored],
-                dur[censored],
-                shapes,
-                int(((dur == 0) & ~censored).sum()),
-                {"n_overflow": int(over.sum())},
-            )
-        )
-    return out

@@ -8,7 +8,7 @@ import torch
 
 from crackle._validation import param_error
 
-__all__ = ["TORCH_ACTIVATIONS", "resolve_device", "resolve_dtype"]
+__all__ = ["TORCH_ACTIVATIONS", "TORCH_ACTIVATIONS_INPLACE", "resolve_device", "resolve_dtype"]
 
 TORCH_ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "tanh": torch.tanh,
@@ -17,6 +17,18 @@ TORCH_ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "linear": lambda x: x,
     "hard_tanh": lambda x: torch.clamp(x, -1.0, 1.0),
     "selu": torch.nn.functional.selu,
+    "gelu": torch.nn.functional.gelu,
+}
+
+# The same functions, overwriting their argument where torch can (a simulator's layer
+# buffer): no allocation per layer, and the output stays in cache.
+TORCH_ACTIVATIONS_INPLACE: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "tanh": torch.tanh_,
+    "relu": torch.relu_,
+    "erf": torch.erf_,
+    "linear": lambda x: x,
+    "hard_tanh": lambda x: x.clamp_(-1.0, 1.0),
+    "selu": lambda x: torch.nn.functional.selu(x, inplace=True),
     "gelu": torch.nn.functional.gelu,
 }
 

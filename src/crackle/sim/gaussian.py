@@ -23,13 +23,17 @@ from crackle._validation import check_choice, check_int, check_real, param_error
 from crackle.events.accumulator import AvalancheAccumulator
 from crackle.events.avalanches import Avalanches
 from crackle.sim._gaussian_kernel import (
-    _MARGINAL_BLOCK_ELEMENTS,
     _draw_seed,
     _group_size,
     _run_group,
-    device_kind,
+    marginal_block,
 )
-from crackle.sim._torch import TORCH_ACTIVATIONS, resolve_device, resolve_dtype
+from crackle.sim._torch import (
+    TORCH_ACTIVATIONS,
+    TORCH_ACTIVATIONS_INPLACE,
+    resolve_device,
+    resolve_dtype,
+)
 
 __all__ = ["gaussian_avalanches", "iter_gaussian_avalanches"]
 
@@ -84,10 +88,9 @@ def iter_gaussian_avalanches(
     entropy = int(np.random.SeedSequence().entropy) if seed is None else seed  # type: ignore[arg-type]
     if method == "marginal":
         # No weights are shared in this method, so inputs per weight draw mean nothing;
-        # inputs go in large fixed blocks (at most 2^24 numbers per layer), which amortise
-        # the per-layer overhead that dominates on a GPU. Fixed, so seeds reproduce.
-        block = _MARGINAL_BLOCK_ELEMENTS[device_kind(dev)]
-        k = max(1, min(n, block // width))
+        # inputs go in large fixed blocks, each with its own random stream, so that seeds
+        # reproduce on a device whatever n.
+        k = min(n, marginal_block(dev, width)[0])
     n_draws = -(-n // k)
     start_draw = check_int(start_draw, "start_draw", _FUNC, low=0, high=n_draws)
     if workers is None:
@@ -95,7 +98,7 @@ def iter_gaussian_avalanches(
         # one group's avalanches are tallied on the host while the next one computes.
         workers = torch.get_num_threads() if dev.type == "cpu" else 2
     workers = check_int(workers, "workers", _FUNC, low=1)
-    phi = TORCH_ACTIVATIONS[act]
+    phi = (TORCH_ACTIVATIONS_INPLACE if method == "marginal" else TORCH_ACTIVATIONS)[act]
     per_group = _group_size(dev, k, width, method)
 
     def group(g: int) -> list[Avalanches]:
