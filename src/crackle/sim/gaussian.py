@@ -207,8 +207,9 @@ def gaussian_avalanches(
         and log q performs a nearly unbiased random walk (SCIENCE.md section 1).
     resample_every : int
         Inputs per weight draw; they propagate together as one matrix product (methods
-        'matrix' and 'gram': 'marginal' shares no weights and works in blocks of up to 2^24
-        numbers per layer).
+        'matrix' and 'gram': 'marginal' shares no weights; its inputs go in blocks with
+        one random stream each, 64 batches of 2^18 / N inputs, at most 65,536, on a CPU
+        and 16 batches of 2^24 / N on a GPU).
     activation : str
         One of 'erf', 'gelu', 'hard_tanh', 'linear', 'relu', 'selu', 'tanh'.
     seed : int or None
@@ -233,7 +234,9 @@ def gaussian_avalanches(
         z^l | h^{l-1} ~ N(0, (sigma_w^2 |h^{l-1}|^2 / N + sigma_b^2) I) (W^l is
         independent of h^{l-1}), in O(N) per layer instead of O(N^2): the same law for
         every single avalanche, hence the same size and duration distributions, but no
-        correlations between inputs that would have shared weights.
+        correlations between inputs that would have shared weights. Its state per
+        input is one number, so it is the fastest by far (0.7-5x the dense GEMM's
+        FLOP/s in useful work at N = 256-2048 on 2 CPU cores).
     sink : callable, optional
         Receives each draw's :class:`Avalanches` (for example an ``AvalancheWriter``).
     keep_events : bool
