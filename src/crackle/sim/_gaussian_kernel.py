@@ -170,7 +170,9 @@ _COMPACT_EVERY = {"cpu": 1, "other": 8}
 # than uncapped). Fixed per device type, so that seeds reproduce on that device.
 _MARGINAL_BLOCK_ELEMENTS = {"cpu": 1 << 18, "other": 1 << 24}
 _MARGINAL_REFILLS = {"cpu": 64, "other": 16}
-_MARGINAL_MAX_INPUTS = {"cpu": 1 << 16, "other": 1 << 22}
+# On a GPU the cap bounds a block's records (about 15-40 per input, each turned into
+# avalanches on the host at the block's end) to a few hundred MB.
+_MARGINAL_MAX_INPUTS = {"cpu": 1 << 16, "other": 1 << 20}
 # Matrix method on a GPU: weight draws go through the layers in groups, as batched
 # products (draws x inputs x N) @ (draws x N x N), so that one layer step (a dozen
 # kernel launches) serves many draws. A group has one random stream. On a CPU a group
