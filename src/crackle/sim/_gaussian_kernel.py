@@ -159,16 +159,16 @@ def _gram_layer(
 # the batch is compacted: on a GPU compacting means a host-device synchronisation, which
 # costs more than the wasted rows; on a CPU it costs a copy, less than one masked layer.
 _COMPACT_EVERY = {"cpu": 1, "other": 8}
-# Method 'marginal': numbers per step in its batch of inputs: large on a GPU (amortises
-# the per-step kernel launches), within a core's L2 cache on a CPU (the buffer is read
-# and written five times per step; measured at N = 256 on 2 cores, 2^16 / 2^17 / 2^18
-# numbers: 4.3-4.9 / 3.3-3.5 / 2.9-3.0 ns per number; 2^19, 2 MB, no better). A block of
-# inputs with one random stream holds _MARGINAL_REFILLS batches' worth, so that its
-# last steps, when the batch runs dry, are few against the rest (16 instead of 64:
-# 1.1x slower), but at most _MARGINAL_MAX_INPUTS inputs, so that at small N a run of
-# 10^5 inputs still spreads over the cores (one block, one core; N = 50: 1.4x faster
-# than uncapped). Fixed per device type, so that seeds reproduce on that device.
-_MARGINAL_BLOCK_ELEMENTS = {"cpu": 1 << 18, "other": 1 << 24}
+# Method 'marginal': numbers per step in its batch of inputs, large so that the few
+# dozen small operations of a step are shared by many rows (measured on 2 cores, three
+# runs each, ns per number at N = 256: 2^18 2.66-2.88, 2^19 2.58-2.73, 2^20 2.48-2.67,
+# 2^21 2.36-2.49, 2^22 2.42-2.52; at N = 50 2^22 was 1.3x slower than 2^21, at N = 2048
+# 2^21 and 2^22 were equal). A block of inputs with one random stream holds
+# _MARGINAL_REFILLS batches' worth, so that its last steps, when the batch runs dry, are
+# few against the rest, but at most _MARGINAL_MAX_INPUTS inputs, so that at small N a
+# run of 10^5 inputs still spreads over the cores (one block, one core; N = 50: 1.4x
+# faster than uncapped). Fixed per device type, so that seeds reproduce on that device.
+_MARGINAL_BLOCK_ELEMENTS = {"cpu": 1 << 21, "other": 1 << 24}
 _MARGINAL_REFILLS = {"cpu": 64, "other": 16}
 # On a GPU the cap bounds a block's records (about 15-40 per input, each turned into
 # avalanches on the host at the block's end) to a few hundred MB.

@@ -208,7 +208,7 @@ def gaussian_avalanches(
     resample_every : int
         Inputs per weight draw; they propagate together as one matrix product (methods
         'matrix' and 'gram': 'marginal' shares no weights; its inputs go in blocks with
-        one random stream each, 64 batches of 2^18 / N inputs, at most 65,536, on a CPU
+        one random stream each, 64 batches of 2^21 / N inputs, at most 65,536, on a CPU
         and 16 batches of 2^24 / N, at most 2^20, on a GPU).
     activation : str
         One of 'erf', 'gelu', 'hard_tanh', 'linear', 'relu', 'selu', 'tanh'.
