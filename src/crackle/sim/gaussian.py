@@ -235,7 +235,7 @@ def gaussian_avalanches(
         independent of h^{l-1}), in O(N) per layer instead of O(N^2): the same law for
         every single avalanche, hence the same size and duration distributions, but no
         correlations between inputs that would have shared weights. Its state per
-        input is one number, so it is the fastest by far (0.7-5x the dense GEMM's
+        input is one number, so it is the fastest by far (0.7-5.8x the dense GEMM's
         FLOP/s in useful work at N = 256-2048 on 2 CPU cores).
     sink : callable, optional
         Receives each draw's :class:`Avalanches` (for example an ``AvalancheWriter``).
