@@ -209,11 +209,15 @@ def test_finished_rows_between_live_ones_do_not_touch_them(dtype, rtol):
     np.testing.assert_allclose(z[0, live].double().numpy(), chol @ noise, rtol=rtol)
 
 
-@pytest.mark.parametrize("method", ["gram", "matrix"])
+@pytest.mark.parametrize("method", ["gram", "matrix", "marginal"])
 def test_gpu_settings_on_a_cpu(monkeypatch, method):
     # What a GPU does differently (compaction every 8 layers, a float64 Gram matrix from
-    # the start, normal numbers for padded rows too, its group sizes), run on the CPU.
+    # the start, normal numbers for padded rows too, its group and block sizes), run on
+    # the CPU.
     from scipy import special
+
+    for table in ("_MARGINAL_BLOCK_ELEMENTS", "_MARGINAL_REFILLS", "_MARGINAL_MAX_INPUTS"):
+        monkeypatch.setitem(getattr(gk, table), "cpu", getattr(gk, table)["other"])
 
     monkeypatch.setitem(gk._COMPACT_EVERY, "cpu", gk._COMPACT_EVERY["other"])
     monkeypatch.setitem(gk._GRAM_FLOAT64_FIRST, "cpu", gk._GRAM_FLOAT64_FIRST["other"])
