@@ -57,19 +57,25 @@ def run_marginal(
     # it is not drawn.
     v_first = (sw * q0 + sb) / width
     m = min(k, capacity)
-    ids = torch.arange(m, device=dev)
+    ids = torch.arange(m, dtype=torch.int32, device=dev)  # records: 4 bytes per entry
     entry = torch.zeros(m, dtype=torch.int32, device=dev)
     alive = torch.ones(m, dtype=torch.bool, device=dev)
     var_n = torch.full((m,), v_first, dtype=dt, device=dev)
     entered = m
     buf = torch.empty((m, width), dtype=dt, device=dev)
+    # Rows not alive at the start of a step exist only between compactions; with a
+    # compaction after every step (a CPU) every row is, and 'in' is not recorded.
+    masked = compact_every > 1
     rec: dict[str, list[torch.Tensor]] = {"ids": [], "q": [], "in": [], "entry": []}
     step = 0
     while True:
         xi = buf[: ids.shape[0]].normal_(generator=gen)
         q = torch.linalg.vector_norm(xi, dim=1).square_().mul_(var_n)  # |z|^2 / N
-        for key, val in (("ids", ids), ("q", q), ("in", alive), ("entry", entry)):
-            rec[key].append(val)
+        rec["ids"].append(ids)
+        rec["q"].append(q)
+        rec["entry"].append(entry)
+        if masked:
+            rec["in"].append(alive)
         # On while above threshold and finite (NaN fails both), up to the last layer.
         alive = alive & (q > q0) & (q < np.inf) & (entry > step + 1 - depth)
         # Rows that just ended get values nobody reads (inf or NaN after an overflow).
@@ -85,12 +91,13 @@ def run_marginal(
                 ids, entry, var_n = (t.index_select(0, live) for t in (ids, entry, var_n))
                 alive = alive.index_select(0, live)
             if new > 0:
-                ids = torch.cat([ids, torch.arange(entered, entered + new, device=dev)])
+                fresh = torch.arange(entered, entered + new, dtype=torch.int32, device=dev)
+                ids = torch.cat([ids, fresh])
                 entry = torch.cat([entry, entry.new_full((new,), step)])
                 alive = torch.cat([alive, alive.new_ones(new)])
                 var_n = torch.cat([var_n, var_n.new_full((new,), v_first)])
                 entered += new
-    ids_all, q_all, was_in = (torch.cat(rec[key]) for key in ("ids", "q", "in"))
+    ids_all, q_all = torch.cat(rec["ids"]), torch.cat(rec["q"])
     # Entry i of step s is its input's layer s - entry; records are in step order.
     steps = torch.repeat_interleave(
         torch.arange(len(rec["q"]), device=dev, dtype=torch.int32),
@@ -99,8 +106,13 @@ def run_marginal(
     layer = steps - torch.cat(rec["entry"])
     finite = torch.isfinite(q_all)
     overflow = torch.zeros(k, dtype=torch.bool, device=dev)
-    overflow[ids_all[was_in & ~finite]] = True
-    on = was_in & finite & (q_all > q0)
+    on = finite & (q_all > q0)
+    if masked:
+        was_in = torch.cat(rec["in"])
+        overflow[ids_all[was_in & ~finite].long()] = True
+        on &= was_in
+    else:
+        overflow[ids_all[~finite].long()] = True
     return to_avalanches(
         [k],
         k,
