@@ -12,6 +12,13 @@ from crackle.events.avalanches import Avalanches
 from crackle.sim._marginal_kernel import run_marginal
 from crackle.sim._records import to_avalanches
 
+# Which random numbers each input gets (block and batch sizes, the order of draws):
+# bumped whenever that changes, and stored with a streamed run, so that a run directory
+# begun by an earlier version is refused rather than resumed into a mixture of two
+# layouts (whose draw indices would not even count the same inputs). 2: the 'marginal'
+# kernel with one number of state per input and refilled batches (2026-11-24).
+STREAM_VERSION = 2
+
 
 def device_kind(dev: torch.device) -> str:
     """The key of the per-device settings below: "cpu" or "other" (an accelerator)."""

@@ -23,6 +23,7 @@ from crackle._validation import check_choice, check_int, check_real, param_error
 from crackle.events.accumulator import AvalancheAccumulator
 from crackle.events.avalanches import Avalanches
 from crackle.sim._gaussian_kernel import (
+    STREAM_VERSION,
     _draw_seed,
     _group_size,
     _run_group,
@@ -287,6 +288,7 @@ def gaussian_avalanches(
     shape_len = check_int(shape_len, "max_shape_duration", _FUNC, low=1)
     info: dict[str, Any] = {
         "source": "gaussian_avalanches",
+        "stream_version": STREAM_VERSION,
         "width": width,
         "depth": depth,
         "sigma_w2": float(sigma_w2),

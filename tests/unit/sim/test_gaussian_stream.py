@@ -1,5 +1,7 @@
 """Streaming the Gaussian simulator into a run directory: resume, workers, bad input."""
 
+import json
+
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
@@ -66,6 +68,16 @@ def test_other_parameters_in_the_same_directory_are_refused(tmp_path):
     ck.sim.gaussian_avalanches(**{**KW, "n": 300}, out=tmp_path)
     with pytest.raises(FileExistsError, match="other parameters"):
         ck.sim.gaussian_avalanches(**{**KW, "n": 300, "seed": 8}, out=tmp_path)
+
+
+def test_a_run_begun_with_other_random_streams_is_refused(tmp_path, monkeypatch):
+    """A directory begun by a version that gave inputs other random numbers (other block
+    sizes) is not resumed into a mixture of the two."""
+    ck.sim.gaussian_avalanches(**{**KW, "n": 300}, out=tmp_path)
+    assert json.loads((tmp_path / "config.json").read_text())["parameters"]["stream_version"]
+    monkeypatch.setattr(g, "STREAM_VERSION", g.STREAM_VERSION + 1)
+    with pytest.raises(FileExistsError, match="other parameters"):
+        ck.sim.gaussian_avalanches(**{**KW, "n": 300}, out=tmp_path)
 
 
 def test_out_needs_a_seed_and_checks_arguments_before_writing(tmp_path):
