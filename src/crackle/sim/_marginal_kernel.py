@@ -113,16 +113,8 @@ def run_marginal(
         on &= was_in
     else:
         overflow[ids_all[~finite].long()] = True
+    # Censored: still on at the last layer (an avalanche is on from its first layer on).
+    still = ids_all[on & (layer == depth - 1)].long()
     return to_avalanches(
-        [k],
-        k,
-        [ids_all],
-        [q_all],
-        [on],
-        overflow,
-        ids_all[:0],
-        max_shape,
-        baseline,
-        [layer],
-        censor_at=depth,
+        [k], k, [ids_all], [q_all], [on], overflow, still, max_shape, baseline, [layer]
     )[0]

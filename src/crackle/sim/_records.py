@@ -21,16 +21,14 @@ def to_avalanches(
     max_shape: int | None,
     baseline: float = 0.0,
     rec_layer: list[torch.Tensor] | None = None,
-    censor_at: int | None = None,
 ) -> list[Avalanches]:
     """Avalanches per draw; sizes and profiles are the recorded q^l minus ``baseline``
     (0: S = sum q^l; q0: the excess S - q0 T = sum (q^l - q0)).
 
     Entry i of a record is input ``rec_ids[s][i]`` at layer s, or at layer
     ``rec_layer[s][i]`` where inputs enter the batch at different steps; an input's
-    entries come in the order of its layers. Inputs in ``still_alive``, those that
-    overflowed and, with ``censor_at``, those whose avalanche lasted that many layers (the
-    whole depth) are censored."""
+    entries come in the order of its layers. Inputs in ``still_alive`` (above threshold
+    at the last layer) and those that overflowed are censored."""
     n_layers, total = len(rec_ids), len(sizes) * k
     if n_layers:
         on = torch.cat(rec_on)
@@ -50,8 +48,6 @@ def to_avalanches(
     cens_all = np.zeros(total, dtype=bool)
     cens_all[still_alive.cpu().numpy()] = True  # above threshold at the last layer
     cens_all |= over_all
-    if censor_at is not None:
-        cens_all |= dur_all >= censor_at
     # Entries grouped by draw once (stable: layer order kept within a draw); a single
     # draw (every group on a CPU) takes them all, as views.
     mine_of: list[slice | np.ndarray] = [slice(None)]
