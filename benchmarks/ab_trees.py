@@ -23,32 +23,27 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 
-# Runs in the child, against whichever tree is on its PYTHONPATH: public API only.
+# Runs in the child, against whichever tree is on its PYTHONPATH: the tree's public
+# simulator, counted and timed by this checkout's bench_gaussian.
 CHILD = r"""
 import json, sys, time
-import numpy as np
 import torch
+sys.path.insert(0, sys.argv[5])
+from bench_gaussian import gemm_flops, rows_processed
 from crackle.sim.gaussian import iter_gaussian_avalanches
 
 width, method, n, seed = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-depth = 400
+depth, cpu = 400, torch.device("cpu")
 list(iter_gaussian_avalanches(width, 20, 1 + 1 / width, n=4096, method=method, seed=1))
 t0 = time.perf_counter()
 chunks = [c for _, c in iter_gaussian_avalanches(
     width, depth, 1 + 1 / width, n=n, q0=1e-3, method=method, seed=seed)]
 seconds = time.perf_counter() - t0
-rows = 0  # matrix rows per input: T + 1 layers (the last one below threshold), or depth
-for c in chunks:
-    rows += int(np.minimum(c.durations + 1, depth).sum()) + depth * c.n_censored + c.n_empty
-a, w = torch.randn(1024, width), torch.randn(width, width)
-for _ in range(3):
-    a @ w.T
-t0 = time.perf_counter()
-for _ in range(10):
-    a @ w.T
-gemm = 2.0 * 1024 * width * width * 10 / (time.perf_counter() - t0)
+rows = rows_processed(chunks, depth)
+gemm = gemm_flops(1, 1024, width, cpu, torch.float32, reps=10)
 print(json.dumps({"seconds": seconds, "rows": rows, "gemm": gemm}))
 """
 
@@ -56,7 +51,7 @@ print(json.dumps({"seconds": seconds, "rows": rows, "gemm": gemm}))
 def run_child(tree: Path, width: int, method: str, n: int, seed: int) -> dict[str, float]:
     env = {**os.environ, "PYTHONPATH": str(tree / "src")}
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(width), method, str(n), str(seed)],
+        [sys.executable, "-c", CHILD, str(width), method, str(n), str(seed), str(HERE)],
         env=env,
         capture_output=True,
         text=True,
