@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 
 .PHONY: setup demo test lint bench
 
-$(VENV)/.crackle-installed: pyproject.toml scripts/setup.sh
+$(VENV)/.crackle-installed: pyproject.toml setup.py src/crackle/sim/_normal.c scripts/setup.sh
 	bash scripts/setup.sh
 
 setup: $(VENV)/.crackle-installed

@@ -17,7 +17,8 @@ For each width, at criticality (sigma_w^2 = 1 + 1/N, sigma_b = 0, q0 = 1e-3):
 4. method='marginal' (each input's exact conditional law, as if every input had its own
    weights: N random numbers and O(N) work per input and layer, no matrix product):
    useful FLOP/s against the same dense GEMM, the bound that its N normal numbers per
-   input and layer put on it, and the speed-up over 'matrix';
+   input and layer put on it (at the rate of the sampler it draws from: the compiled one
+   on a CPU where it is built), and the speed-up over 'matrix';
 5. memory flat in n: peak memory (GPU: max allocated; CPU: peak RSS growth) at n and 4n
    with keep_events=False.
 """
@@ -33,6 +34,7 @@ import torch
 
 from crackle.sim import _gaussian_kernel as gk
 from crackle.sim import gaussian as g
+from crackle.sim._normal_stream import NormalStream, sampler_name
 
 
 def sync(dev: torch.device) -> None:
@@ -54,19 +56,28 @@ def gemm_flops(groups: int, k: int, n: int, dev: torch.device, dt: torch.dtype, 
     return 2.0 * groups * k * n * n * reps / (time.perf_counter() - t0)
 
 
-def normals_per_second(dev: torch.device, dt: torch.dtype, workers: int) -> float:
-    """Throughput of torch's normal generator: one generator per worker thread on a CPU
-    (as the simulator runs its draws), one on a GPU."""
+def normals_per_second(
+    dev: torch.device, dt: torch.dtype, workers: int, stream: bool = False
+) -> float:
+    """Throughput of torch's normal generator, or with ``stream`` of the NormalStream the
+    'marginal' method draws from (the compiled sampler on a CPU where it is built): one
+    stream per worker thread on a CPU (as the simulator runs its blocks), one on a GPU."""
     from concurrent.futures import ThreadPoolExecutor
 
     n = 1 << 24 if dev.type == "cuda" else 1 << 21
-    gens = [torch.Generator(device=dev).manual_seed(i) for i in range(workers)]
+    if stream:
+        fills = [NormalStream(i, dev, dt).fill_ for i in range(workers)]
+    else:
+        gens = [torch.Generator(device=dev).manual_seed(i) for i in range(workers)]
+        fills = [lambda t, gen=gen: t.normal_(generator=gen) for gen in gens]
     bufs = [torch.empty(n, device=dev, dtype=dt) for _ in range(workers)]
-    reps = 20  # about 0.1 s per thread on a CPU: shorter runs scattered by 1.7x
+    reps = (
+        20 if not stream else 80
+    )  # about 0.1 s per thread on a CPU: shorter runs scattered by 1.7x
 
     def fill(i: int) -> None:
         for _ in range(reps):
-            bufs[i].normal_(generator=gens[i])
+            fills[i](bufs[i])
 
     fill(0)
     sync(dev)
@@ -240,12 +251,14 @@ def main() -> None:
         useful_marg = 2.0 * width * width * rows_marg / t_marg
         # Its inputs are independent: N normal numbers per input and layer is the rank of
         # each layer's law; the input itself is not drawn (only |x| enters).
-        bound_marg = (2.0 * width * width * rows_marg / peak) / (width * rows_marg / rng)
+        rng_marg = normals_per_second(dev, dt, workers, stream=True)
+        bound_marg = (2.0 * width * width * rows_marg / peak) / (width * rows_marg / rng_marg)
         print(
             f"  method='marginal' (exact per-input law, O(N) per layer): n = {n_marg}, "
             f"{t_marg:.2f} s, "
             f"useful {useful_marg / 1e12:.3f} TFLOP/s; ratio {useful_marg / peak:.2f} "
-            f"(target >= 0.7; its normal numbers alone bound it by {bound_marg:.2f}); "
+            f"(target >= 0.7; its normal numbers, {sampler_name(dev, dt)} at "
+            f"{rng_marg / 1e9:.2f} G/s, alone bound it by {bound_marg:.2f}); "
             f"{useful_marg / useful:.1f}x faster than 'matrix' "
             f"({rows_marg / t_marg / 1e6:.1f} M input-layers/s)"
         )

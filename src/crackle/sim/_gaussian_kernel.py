@@ -10,14 +10,17 @@ import torch
 
 from crackle.events.avalanches import Avalanches
 from crackle.sim._marginal_kernel import run_marginal
+from crackle.sim._normal_stream import NormalStream
 from crackle.sim._records import to_avalanches
 
 # Which random numbers each input gets (block and batch sizes, the order of draws):
 # bumped whenever that changes, and stored with a streamed run, so that a run directory
 # begun by an earlier version is refused rather than resumed into a mixture of two
 # layouts (whose draw indices would not even count the same inputs). 2: the 'marginal'
-# kernel with one number of state per input and refilled batches (2026-11-24).
-STREAM_VERSION = 2
+# kernel with one number of state per input and refilled batches (2026-11-24). 3: its
+# normal numbers from NormalStream (the compiled sampler on a CPU where it is built; which
+# sampler is stored with the run too, see sampler_name).
+STREAM_VERSION = 3
 
 
 def device_kind(dev: torch.device) -> str:
@@ -250,7 +253,7 @@ def _run_group(
             sb,
             q0,
             phi,
-            gen,
+            NormalStream(gen.initial_seed(), dev, dt).fill_,
             dev,
             dt,
             max_shape,

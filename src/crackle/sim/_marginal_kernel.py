@@ -35,7 +35,7 @@ def run_marginal(
     sb: float,
     q0: float,
     phi_: Callable[[torch.Tensor], torch.Tensor],
-    gen: torch.Generator,
+    fill_: Callable[[torch.Tensor], torch.Tensor],
     dev: torch.device,
     dt: torch.dtype,
     max_shape: int | None,
@@ -48,8 +48,8 @@ def run_marginal(
     leave. ``phi_`` is the activation, applied in place where it can be. Inputs whose
     avalanche ended stay in the batch, masked, for up to ``compact_every`` steps (on a
     GPU a compaction waits for the device); the batch is refilled at compactions. Per
-    step, ``width`` standard normal numbers from ``gen`` for each row of the batch, in
-    order.
+    step, ``width`` standard normal numbers for each row of the batch, in order, from
+    ``fill_`` (which overwrites a contiguous tensor with the next numbers of a stream).
     """
     # State per row: the input, the step it entered at, whether its avalanche goes on,
     # and v / N for its next layer. The first layer sees the raw input, whose
@@ -69,7 +69,7 @@ def run_marginal(
     rec: dict[str, list[torch.Tensor]] = {"ids": [], "q": [], "in": [], "entry": []}
     step = 0
     while True:
-        xi = buf[: ids.shape[0]].normal_(generator=gen)
+        xi = fill_(buf[: ids.shape[0]])
         q = torch.linalg.vector_norm(xi, dim=1).square_().mul_(var_n)  # |z|^2 / N
         rec["ids"].append(ids)
         rec["q"].append(q)

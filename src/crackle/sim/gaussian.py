@@ -29,6 +29,8 @@ from crackle.sim._gaussian_kernel import (
     _run_group,
     marginal_block,
 )
+from crackle.sim._normal_stream import TORCH as TORCH_SAMPLER
+from crackle.sim._normal_stream import sampler_name
 from crackle.sim._torch import (
     TORCH_ACTIVATIONS,
     TORCH_ACTIVATIONS_INPLACE,
@@ -302,6 +304,12 @@ def gaussian_avalanches(
         "device": str(device),
         "dtype": str(dtype),
         "method": method,
+        # Which generator drew the numbers: part of the stream, like stream_version.
+        "normal_sampler": (
+            sampler_name(resolve_device(device, _FUNC), resolve_dtype(dtype, _FUNC))
+            if method == "marginal"
+            else TORCH_SAMPLER
+        ),
         "max_shape_duration": shape_len,
         "sizes": sizes,
     }

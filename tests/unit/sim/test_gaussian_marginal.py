@@ -7,8 +7,10 @@ import torch
 
 import crackle as ck
 from crackle.sim import _gaussian_kernel as gk
+from crackle.sim import _normal_stream as ns
 from crackle.sim import gaussian as g
 from crackle.sim._marginal_kernel import run_marginal
+from crackle.sim._normal_stream import NormalStream
 from crackle.sim._torch import TORCH_ACTIVATIONS, TORCH_ACTIVATIONS_INPLACE
 
 CPU = torch.device("cpu")
@@ -18,11 +20,11 @@ def obvious_marginal(k, capacity, width, depth, sw, sb, q0, act, seed, compact_e
     """Every row of the batch on its own, in float64, with its N numbers: z = sqrt(v) xi,
     q = |z|^2 / N, h = phi(z), v = sigma_w^2 |h|^2 / N + sigma_b^2. Rows are served in
     batch order (a batch's numbers, N per row in row order, are those of one draw per row
-    when N is a multiple of 16: torch's CPU generator transforms blocks of 16); ended rows
+    when N is a multiple of 32: the stream's block, see NormalStream); ended rows
     stay, masked, until a step that is a multiple of ``compact_every``, and then the
     batch is topped up with the next inputs. Returns per input: the list of q^l while in
     its avalanche, and whether it overflowed or reached the last layer."""
-    gen = torch.Generator().manual_seed(seed)
+    stream = NormalStream(seed, CPU, torch.float64)
     phi = TORCH_ACTIVATIONS[act]
     rows = [[i, sw * q0 + sb, 0, True] for i in range(min(k, capacity))]  # id, v, layer, on
     entered, step = len(rows), 0
@@ -30,7 +32,7 @@ def obvious_marginal(k, capacity, width, depth, sw, sb, q0, act, seed, compact_e
     overflow, censored = np.zeros(k, bool), np.zeros(k, bool)
     while rows:
         for row in rows:
-            xi = torch.empty(width, dtype=torch.float64).normal_(generator=gen)
+            xi = stream.fill_(torch.empty(width, dtype=torch.float64))
             i, v, layer, on = row
             z = np.sqrt(v) * xi
             q = float(z.pow(2).mean())
@@ -55,10 +57,10 @@ def obvious_marginal(k, capacity, width, depth, sw, sb, q0, act, seed, compact_e
 
 
 def kernel(k, capacity, width, depth, sw, sb, q0, act, seed, compact_every):
-    gen = torch.Generator().manual_seed(seed)
+    fill_ = NormalStream(seed, CPU, torch.float64).fill_
     phi_ = TORCH_ACTIVATIONS_INPLACE[act]
     return run_marginal(
-        k, capacity, width, depth, sw, sb, q0, phi_, gen, CPU, torch.float64, depth, compact_every
+        k, capacity, width, depth, sw, sb, q0, phi_, fill_, CPU, torch.float64, depth, compact_every
     )
 
 
@@ -87,8 +89,20 @@ SETTINGS = [  # ... and a way avalanches end there, which must be seen
 ]
 
 
+@pytest.fixture(params=["compiled", "torch"])
+def sampler(request, monkeypatch):
+    """Both samplers a CPU run may use: the compiled one and torch's (where it is not built)."""
+    if request.param == "torch":
+        monkeypatch.setattr(ns, "compiled_sampler", lambda: None)
+    elif ns.compiled_sampler() is None:
+        pytest.skip("the compiled sampler is not built here")
+    return request.param
+
+
 @pytest.mark.parametrize(("sw", "sb", "act", "capacity", "compact_every", "seen"), SETTINGS)
-def test_marginal_kernel_matches_the_obvious_simulation(sw, sb, act, capacity, compact_every, seen):
+def test_marginal_kernel_matches_the_obvious_simulation(
+    sw, sb, act, capacity, compact_every, seen, sampler
+):
     args = (30, capacity, 32, 12, sw, sb, 1e-3, act, 4, compact_every)
     qs, overflow, censored = obvious_marginal(*args)
     assert_same(kernel(*args), qs, overflow, censored, 12, 1e-3)

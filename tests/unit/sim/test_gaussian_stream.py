@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+import torch
 
 import crackle as ck
 from crackle.sim import _stream
@@ -78,6 +79,23 @@ def test_a_run_begun_with_other_random_streams_is_refused(tmp_path, monkeypatch)
     monkeypatch.setattr(g, "STREAM_VERSION", g.STREAM_VERSION + 1)
     with pytest.raises(FileExistsError, match="other parameters"):
         ck.sim.gaussian_avalanches(**{**KW, "n": 300}, out=tmp_path)
+
+
+def test_a_run_begun_with_the_other_normal_sampler_is_refused(tmp_path, monkeypatch):
+    """A 'marginal' run begun with the compiled sampler is not resumed where only torch's
+    generator is there (another stream of numbers), and the other way round."""
+    from crackle.sim import _normal_stream as ns
+
+    kw = {**KW, "n": 300, "method": "marginal"}
+    ck.sim.gaussian_avalanches(**kw, out=tmp_path)
+    used = json.loads((tmp_path / "config.json").read_text())["parameters"]["normal_sampler"]
+    assert used == ns.sampler_name(torch.device("cpu"), torch.float32)
+    if used == ns.COMPILED:
+        monkeypatch.setattr(ns, "compiled_sampler", lambda: None)
+    else:
+        pytest.skip("the compiled sampler is not built here")
+    with pytest.raises(FileExistsError, match="other parameters"):
+        ck.sim.gaussian_avalanches(**kw, out=tmp_path)
 
 
 def test_out_needs_a_seed_and_checks_arguments_before_writing(tmp_path):
