@@ -17,9 +17,9 @@ from crackle.sim._records import to_avalanches
 # bumped whenever that changes, and stored with a streamed run, so that a run directory
 # begun by an earlier version is refused rather than resumed into a mixture of two
 # layouts (whose draw indices would not even count the same inputs). 2: the 'marginal'
-# kernel with one number of state per input and refilled batches (2026-11-24). 3: its
-# normal numbers from NormalStream (the compiled sampler on a CPU where it is built; which
-# sampler is stored with the run too, see sampler_name).
+# kernel with one number of state per input and refilled batches (2026-11-24). 3: every
+# method's normal numbers from NormalStream (the compiled sampler on a CPU where it is
+# built; which sampler is stored with the run too, see sampler_name).
 STREAM_VERSION = 3
 
 
@@ -36,15 +36,15 @@ def _draw_seed(entropy: int, draw: int) -> int:
 
 
 def _inputs(
-    k: int, width: int, q0: float, gen: torch.Generator, dev: torch.device, dt: torch.dtype
+    k: int, width: int, q0: float, rng: NormalStream, dev: torch.device, dt: torch.dtype
 ) -> torch.Tensor:
     """k inputs of per-neuron signal strength exactly q0: (1/N) |x|^2 = q0."""
-    x = torch.randn(k, width, generator=gen, device=dev, dtype=dt)
+    x = rng.randn((k, width), dev)
     return x * torch.sqrt(q0 / x.pow(2).mean(dim=1, keepdim=True))
 
 
 def _layer(
-    gen: torch.Generator,
+    rng: NormalStream,
     width: int,
     sw: float,
     sb: float,
@@ -55,8 +55,8 @@ def _layer(
     """One layer's weights (N, N) and bias (N,); with ``draws``: (draws, N, N), (draws, 1, N)."""
     wshape: tuple[int, ...] = (width, width) if draws is None else (draws, width, width)
     bshape: tuple[int, ...] = (width,) if draws is None else (draws, 1, width)
-    w = torch.randn(wshape, generator=gen, device=dev, dtype=dt) * np.sqrt(sw / width)
-    b = torch.randn(bshape, generator=gen, device=dev, dtype=dt) * np.sqrt(sb)
+    w = rng.randn(wshape, dev).mul_(np.sqrt(sw / width))
+    b = rng.randn(bshape, dev).mul_(np.sqrt(sb))
     return w, b
 
 
@@ -130,7 +130,7 @@ def _gram_layer(
     alive: torch.Tensor,
     sw: float,
     sb: float,
-    gen: torch.Generator,
+    rng: NormalStream,
 ) -> torch.Tensor:
     """One layer's pre-activations z = h W^T + b of the live rows of ``h`` (G, m, N),
     drawn from their exact joint law without forming W.
@@ -157,11 +157,9 @@ def _gram_layer(
         # Numbers for the live rows only: a group pads every draw to its fullest one
         # (11-14% at N = 256-512 on 2 cores; counting them would make a GPU wait).
         noise = h.new_zeros((g, m, width))
-        noise[alive] = torch.randn(
-            (int(alive.sum()), width), generator=gen, device=h.device, dtype=h.dtype
-        )
+        noise[alive] = rng.randn((int(alive.sum()), width), h.device)
     else:
-        noise = torch.randn((g, m, width), generator=gen, device=h.device, dtype=h.dtype)
+        noise = rng.randn((g, m, width), h.device)
     return torch.bmm(factor.to(h.dtype), noise)
 
 
@@ -224,7 +222,7 @@ def _run_group(
     sb: float,
     q0: float,
     phi: Callable[[torch.Tensor], torch.Tensor],
-    gen: torch.Generator,
+    rng: NormalStream,
     dev: torch.device,
     dt: torch.dtype,
     max_shape: int | None,
@@ -253,7 +251,7 @@ def _run_group(
             sb,
             q0,
             phi,
-            NormalStream(gen.initial_seed(), dev, dt).fill_,
+            rng.fill_,
             dev,
             dt,
             max_shape,
@@ -262,7 +260,7 @@ def _run_group(
         )
         return [av]
     n_draws, k = len(sizes), max(sizes)
-    h = _inputs(n_draws * k, width, q0, gen, dev, dt).view(n_draws, k, width)
+    h = _inputs(n_draws * k, width, q0, rng, dev, dt).view(n_draws, k, width)
     ids = torch.arange(n_draws * k, device=dev).view(n_draws, k)
     # Rows past a short last draw are padding: never alive, dropped at the first compaction.
     alive = torch.arange(k, device=dev)[None, :] < torch.tensor(sizes, device=dev)[:, None]
@@ -272,9 +270,9 @@ def _run_group(
     rec_on: list[torch.Tensor] = []
     for layer in range(depth):
         if method == "gram" and h.shape[1] <= _GRAM_MAX_ROWS * width:
-            z = _gram_layer(h, alive, sw, sb, gen)
+            z = _gram_layer(h, alive, sw, sb, rng)
         else:
-            w, b = _layer(gen, width, sw, sb, dev, dt, h.shape[0])
+            w, b = _layer(rng, width, sw, sb, dev, dt, h.shape[0])
             z = torch.baddbmm(b, h, w.transpose(1, 2))
         # One pass, no temporary (pow then mean costs 3.7x as much on a CPU).
         q = torch.linalg.vector_norm(z, dim=2).square_().div_(width)

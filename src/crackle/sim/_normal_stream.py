@@ -78,6 +78,7 @@ class NormalStream:
     def __init__(self, seed: int, dev: torch.device, dtype: torch.dtype) -> None:
         self.name = sampler_name(dev, dtype)
         self.dtype = dtype
+        self._device = dev
         if self.name == COMPILED:
             lib = compiled_sampler()
             assert lib is not None
@@ -90,6 +91,11 @@ class NormalStream:
             self._state_ptr = self._state.ctypes.data
         else:
             self._gen = torch.Generator(device=dev).manual_seed(seed)
+
+    def randn(self, shape: tuple[int, ...], device: torch.device | None = None) -> torch.Tensor:
+        """A new tensor of the stream's next numbers (its dtype, on ``device``)."""
+        dev = self._device if device is None else device
+        return self.fill_(torch.empty(shape, dtype=self.dtype, device=dev))
 
     def fill_(self, t: torch.Tensor) -> torch.Tensor:
         if self.name == TORCH:

@@ -29,8 +29,7 @@ from crackle.sim._gaussian_kernel import (
     _run_group,
     marginal_block,
 )
-from crackle.sim._normal_stream import TORCH as TORCH_SAMPLER
-from crackle.sim._normal_stream import sampler_name
+from crackle.sim._normal_stream import NormalStream, sampler_name
 from crackle.sim._torch import (
     TORCH_ACTIVATIONS,
     TORCH_ACTIVATIONS_INPLACE,
@@ -106,12 +105,12 @@ def iter_gaussian_avalanches(
 
     def group(g: int) -> list[Avalanches]:
         # One random stream per group of draws (a group is one draw on a CPU).
-        gen = torch.Generator(device=dev).manual_seed(_draw_seed(entropy, g))
+        rng = NormalStream(_draw_seed(entropy, g), dev, dt)
         first = g * per_group
         sizes = [min(k, n - d * k) for d in range(first, min(first + per_group, n_draws))]
         with torch.no_grad():
             return _run_group(
-                sizes, width, depth, sw, sb, q0, phi, gen, dev, dt, max_shape, method, baseline
+                sizes, width, depth, sw, sb, q0, phi, rng, dev, dt, max_shape, method, baseline
             )
 
     groups = range(start_draw // per_group, -(-n_draws // per_group))
@@ -305,11 +304,7 @@ def gaussian_avalanches(
         "dtype": str(dtype),
         "method": method,
         # Which generator drew the numbers: part of the stream, like stream_version.
-        "normal_sampler": (
-            sampler_name(resolve_device(device, _FUNC), resolve_dtype(dtype, _FUNC))
-            if method == "marginal"
-            else TORCH_SAMPLER
-        ),
+        "normal_sampler": sampler_name(resolve_device(device, _FUNC), resolve_dtype(dtype, _FUNC)),
         "max_shape_duration": shape_len,
         "sizes": sizes,
     }

@@ -8,11 +8,12 @@ from scipy import special
 import crackle as ck
 from crackle.sim import _gaussian_kernel as gk
 from crackle.sim import gaussian as g
+from crackle.sim._normal_stream import NormalStream
 
 
 def full_depth_trajectories(k, width, depth, sw, sb, q0, seed_int, dtype=torch.float64):
     """The obvious version: every input through every layer, no compaction, same RNG."""
-    gen = torch.Generator().manual_seed(seed_int)
+    gen = NormalStream(seed_int, torch.device("cpu"), dtype)
     h = gk._inputs(k, width, q0, gen, torch.device("cpu"), dtype)
     qs = []
     for layer in range(depth):
@@ -159,7 +160,7 @@ def test_the_distribution_check_can_fail():
 def grouped_full_depth_trajectories(sizes, width, depth, sw, sb, q0, seed_int):
     """The obvious version of a group of draws sharing one random stream: the same
     numbers, drawn in the same order, then every draw through every layer on its own."""
-    gen = torch.Generator().manual_seed(seed_int)
+    gen = NormalStream(seed_int, torch.device("cpu"), torch.float64)
     d, k = len(sizes), max(sizes)
     h = gk._inputs(d * k, width, q0, gen, torch.device("cpu"), torch.float64).view(d, k, width)
     ws, bs = [], []

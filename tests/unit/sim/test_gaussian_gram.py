@@ -7,6 +7,9 @@ import torch
 import crackle as ck
 from crackle.sim import _gaussian_kernel as gk
 from crackle.sim import gaussian as g
+from crackle.sim._normal_stream import NormalStream
+
+CPU = torch.device("cpu")
 
 
 def fixed_rows(width, seed=0):
@@ -37,7 +40,7 @@ def test_a_gram_layer_has_the_dense_layers_joint_law(sw, sb):
     # axis give reps x N independent samples of that law.
     width, reps = 24, 4000
     h, alive = fixed_rows(width)
-    gen = torch.Generator().manual_seed(0)
+    gen = NormalStream(0, CPU, h.dtype)
     z = gk._gram_layer(h.expand(reps, -1, -1), alive.expand(reps, -1), sw, sb, gen)
     assert torch.isfinite(z[:, alive]).all()
     second, fourth = empirical_moments(z, alive)
@@ -70,8 +73,8 @@ def test_the_joint_law_check_can_fail():
 def test_copies_of_one_input_stay_together():
     # Inputs that share a weight draw share every layer's weights: two copies of one
     # input have the same avalanche, whatever the method that keeps the shared law.
-    def twin_inputs(k, width, q0, gen, dev, dt):
-        x = torch.randn(k // 2, width, generator=gen, device=dev, dtype=dt)
+    def twin_inputs(k, width, q0, rng, dev, dt):
+        x = rng.randn((k // 2, width), dev)
         x = x * torch.sqrt(q0 / x.pow(2).mean(dim=1, keepdim=True))
         return x.repeat_interleave(2, dim=0)
 
@@ -153,7 +156,7 @@ def test_collinear_inputs_in_float32_fall_back_to_float64():
     row = rng.normal(size=64)
     h = torch.tensor(np.stack([row, row, 3 * row, -row, rng.normal(size=64)]), dtype=torch.float32)
     alive = torch.ones(5, dtype=torch.bool)
-    gen = torch.Generator().manual_seed(0)
+    gen = NormalStream(0, CPU, h.dtype)
     z = gk._gram_layer(h.expand(2000, -1, -1), alive.expand(2000, -1), 1.0, 0.0, gen)
     assert torch.isfinite(z).all()
     z = z.double()
@@ -181,7 +184,7 @@ def test_an_input_nearly_a_combination_of_others_falls_back_to_float64():
     r = h[2].double() - (h[0].double() + h[1].double()) / np.sqrt(2)
     alive = torch.ones(3, dtype=torch.bool)
     z = gk._gram_layer(
-        h.expand(4000, -1, -1), alive.expand(4000, -1), 1.0, 0.0, torch.Generator().manual_seed(0)
+        h.expand(4000, -1, -1), alive.expand(4000, -1), 1.0, 0.0, NormalStream(0, CPU, h.dtype)
     ).double()
     resid = z[:, 2] - (z[:, 0] + z[:, 1]) / np.sqrt(2)
     expected = (r @ r / width).item()
@@ -199,11 +202,10 @@ def test_finished_rows_between_live_ones_do_not_touch_them(dtype, rtol):
     h, alive = fixed_rows(width)
     h, alive = h[[5, 0, 1, 2, 3, 4]].to(dtype), alive[[5, 0, 1, 2, 3, 4]]  # the NaN row first
     alive[3] = False  # and a finished row in the middle
-    z = gk._gram_layer(h[None], alive[None], 1.2, 1e-3, torch.Generator().manual_seed(4))
+    z = gk._gram_layer(h[None], alive[None], 1.2, 1e-3, NormalStream(4, CPU, dtype))
     live = alive.numpy()
     # On a CPU the normal numbers are drawn for the live rows only, in order.
-    gen = torch.Generator().manual_seed(4)
-    noise = torch.randn((int(live.sum()), width), generator=gen, dtype=dtype).double().numpy()
+    noise = NormalStream(4, CPU, dtype).randn((int(live.sum()), width)).double().numpy()
     x = h[live].double().numpy()
     chol = np.linalg.cholesky(1.2 * x @ x.T / width + 1e-3)
     np.testing.assert_allclose(z[0, live].double().numpy(), chol @ noise, rtol=rtol)
