@@ -171,7 +171,9 @@ _COMPACT_EVERY = {"cpu": 1, "other": 8}
 # dozen small operations of a step are shared by many rows (measured on 2 cores, three
 # runs each, ns per number at N = 256: 2^18 2.66-2.88, 2^19 2.58-2.73, 2^20 2.48-2.67,
 # 2^21 2.36-2.49, 2^22 2.42-2.52; at N = 50 2^22 was 1.3x slower than 2^21, at N = 2048
-# 2^21 and 2^22 were equal). A block of inputs with one random stream holds
+# 2^21 and 2^22 were equal; again with the compiled sampler, three runs each, 2^20 /
+# 2^21 / 2^22: 1.29-1.48 / 1.23-1.35 / 1.22-1.35 ns at N = 256, 1.05-1.14 / 1.00-1.04 /
+# 0.97-0.99 at N = 1024). A block of inputs with one random stream holds
 # _MARGINAL_REFILLS batches' worth, so that its last steps, when the batch runs dry, are
 # few against the rest, but at most _MARGINAL_MAX_INPUTS inputs, so that at small N a
 # run of 10^5 inputs still spreads over the cores (one block, one core; N = 50: 1.4x
