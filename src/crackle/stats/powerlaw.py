@@ -47,6 +47,8 @@ __all__ = [
 FloatArray = core.FloatArray
 
 _FIT = "fit_power_law"
+# Points of the empirical CCDF that plot() draws at most.
+_PLOT_POINTS = 5000
 
 
 @dataclass(frozen=True)
@@ -294,6 +296,11 @@ class PowerLawFit:
         if ax is None:
             _, ax = plt.subplots()
         x, p = self.ccdf()
+        if x.size > _PLOT_POINTS:
+            # Millions of points draw slowly and look the same: keep points evenly spaced
+            # in log of the rank from the top, so the tail, where P is small, stays whole.
+            from_top = np.unique(np.geomspace(1, x.size, _PLOT_POINTS).astype(np.int64))
+            x, p = x[x.size - from_top], p[x.size - from_top]
         ax.loglog(x, p, ".", ms=3, label="data", **kwargs)
         top = float(self._tail()[-1])
         grid = np.unique(np.geomspace(self.xmin, max(top, self.xmin * 1.0001), 200))
@@ -310,7 +317,7 @@ class PowerLawFit:
         ax.axvline(self.xmin, color="0.6", ls=":", lw=1)
         ax.set_xlabel("x")
         ax.set_ylabel("P(X ≥ x)")
-        ax.legend(frameon=False)
+        ax.legend(frameon=False, loc="lower left")  # a CCDF leaves that corner empty
         return ax
 
     def to_dict(self) -> dict[str, Any]:

@@ -155,6 +155,24 @@ def test_plot_returns_axes():
     plt.close(fig)
 
 
+def test_plot_thins_a_large_ccdf_but_keeps_both_ends_and_the_tail():
+    import matplotlib.pyplot as plt
+
+    x = _mixture(2.0, 10, 200_000, False, seed=8)
+    fit = fit_power_law(x, xmin=10.0)
+    fig, ax = plt.subplots()
+    fit.plot(ax=ax)
+    xs, ps = ax.get_lines()[0].get_data()
+    full_x, full_p = fit.ccdf()
+    assert 1000 < xs.size <= 5000 < full_x.size
+    assert xs.min() == full_x.min()
+    assert xs.max() == full_x.max()
+    # the 100 largest values (P < 5e-4) all drawn; the drawn points lie on the CCDF
+    assert np.isin(full_x[-100:], xs).all()
+    np.testing.assert_array_equal(ps, full_p[np.searchsorted(full_x, xs)])
+    plt.close(fig)
+
+
 def test_survival_at_xmin_is_one_and_decreasing():
     for disc in (False, True):
         fit = fit_power_law(_mixture(2.0, 10, 2000, disc, seed=9), discrete=disc)
