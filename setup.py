@@ -13,6 +13,7 @@ setup(
             ["src/crackle/sim/_normal.c"],
             # -ffp-contract=off: no fused multiply-adds, so the AVX-512, AVX2 and plain
             # builds round alike and a seed gives the same numbers on every machine.
+            # The same flags as COMPILE_ARGS in crackle/sim/_normal_stream.py.
             extra_compile_args=["-O3", "-fno-math-errno", "-ffp-contract=off", "-Wno-psabi"],
             optional=True,
         )

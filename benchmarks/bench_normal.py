@@ -13,9 +13,7 @@ without AVX-512 or AVX2 gets.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import shutil
-import subprocess
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -69,26 +67,9 @@ def main() -> None:
         print(f"{threads} thread(s): {min(ratios):.1f}-{max(ratios):.1f}x faster than torch")
     if shutil.which("gcc") is None:
         return
-    src = Path(ns.__file__).with_name("_normal.c")
-    cpu = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    flags = ["-march=x86-64"] + ["-march=x86-64-v3"] * (" avx2" in cpu)
-    flags += ["-march=x86-64-v4"] * all(f" {f}" in cpu for f in ("avx512f", "avx512bw", "avx512vl"))
     with tempfile.TemporaryDirectory() as tmp:
-        for flag in flags if " sse2" in cpu else []:  # an x86-64 Linux
-            lib_path = Path(tmp) / f"lib{flag[7:]}.so"
-            res = subprocess.run(
-                ["gcc", "-O3", "-fno-math-errno", "-ffp-contract=off", "-Wno-psabi", flag,
-                 "-DCRACKLE_NO_CLONES", "-shared", "-fPIC", "-o", str(lib_path), str(src)],
-                capture_output=True,
-            )  # fmt: skip
-            if res.returncode:
-                continue
-            lib = ctypes.CDLL(str(lib_path))
-            lib.crackle_fill_normal_f32.argtypes = [
-                ctypes.c_void_p,
-                ctypes.c_void_p,
-                ctypes.c_int64,
-            ]
+        for march in ns.single_isa_marches():
+            lib = ns.build_single_isa(march, Path(tmp))
             state = ns.lane_state(0)
             out = np.empty(n, np.float32)
             lib.crackle_fill_normal_f32(state.ctypes.data, out.ctypes.data, n)
@@ -96,7 +77,7 @@ def main() -> None:
             for _ in range(20):
                 lib.crackle_fill_normal_f32(state.ctypes.data, out.ctypes.data, n)
             per = (time.perf_counter() - t0) / (20 * n) * 1e9
-            print(f"build {flag[7:]} alone, 1 thread: {per:.2f} ns/number")
+            print(f"build {march} alone, 1 thread: {per:.2f} ns/number")
 
 
 if __name__ == "__main__":

@@ -35,11 +35,10 @@ def _draw_seed(entropy: int, draw: int) -> int:
     return int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
 
 
-def _inputs(
-    k: int, width: int, q0: float, rng: NormalStream, dev: torch.device, dt: torch.dtype
-) -> torch.Tensor:
-    """k inputs of per-neuron signal strength exactly q0: (1/N) |x|^2 = q0."""
-    x = rng.randn((k, width), dev)
+def _inputs(k: int, width: int, q0: float, rng: NormalStream) -> torch.Tensor:
+    """k inputs of per-neuron signal strength exactly q0: (1/N) |x|^2 = q0 (on the
+    stream's device, in its dtype)."""
+    x = rng.randn((k, width))
     return x * torch.sqrt(q0 / x.pow(2).mean(dim=1, keepdim=True))
 
 
@@ -48,15 +47,13 @@ def _layer(
     width: int,
     sw: float,
     sb: float,
-    dev: torch.device,
-    dt: torch.dtype,
     draws: int | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """One layer's weights (N, N) and bias (N,); with ``draws``: (draws, N, N), (draws, 1, N)."""
     wshape: tuple[int, ...] = (width, width) if draws is None else (draws, width, width)
     bshape: tuple[int, ...] = (width,) if draws is None else (draws, 1, width)
-    w = rng.randn(wshape, dev).mul_(np.sqrt(sw / width))
-    b = rng.randn(bshape, dev).mul_(np.sqrt(sb))
+    w = rng.randn(wshape).mul_(np.sqrt(sw / width))
+    b = rng.randn(bshape).mul_(np.sqrt(sb))
     return w, b
 
 
@@ -157,9 +154,9 @@ def _gram_layer(
         # Numbers for the live rows only: a group pads every draw to its fullest one
         # (11-14% at N = 256-512 on 2 cores; counting them would make a GPU wait).
         noise = h.new_zeros((g, m, width))
-        noise[alive] = rng.randn((int(alive.sum()), width), h.device)
+        noise[alive] = rng.randn((int(alive.sum()), width))
     else:
-        noise = rng.randn((g, m, width), h.device)
+        noise = rng.randn((g, m, width))
     return torch.bmm(factor.to(h.dtype), noise)
 
 
@@ -262,7 +259,7 @@ def _run_group(
         )
         return [av]
     n_draws, k = len(sizes), max(sizes)
-    h = _inputs(n_draws * k, width, q0, rng, dev, dt).view(n_draws, k, width)
+    h = _inputs(n_draws * k, width, q0, rng).view(n_draws, k, width)
     ids = torch.arange(n_draws * k, device=dev).view(n_draws, k)
     # Rows past a short last draw are padding: never alive, dropped at the first compaction.
     alive = torch.arange(k, device=dev)[None, :] < torch.tensor(sizes, device=dev)[:, None]
@@ -274,7 +271,7 @@ def _run_group(
         if method == "gram" and h.shape[1] <= _GRAM_MAX_ROWS * width:
             z = _gram_layer(h, alive, sw, sb, rng)
         else:
-            w, b = _layer(rng, width, sw, sb, dev, dt, h.shape[0])
+            w, b = _layer(rng, width, sw, sb, h.shape[0])
             z = torch.baddbmm(b, h, w.transpose(1, 2))
         # One pass, no temporary (pow then mean costs 3.7x as much on a CPU).
         q = torch.linalg.vector_norm(z, dim=2).square_().div_(width)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ctypes
 import importlib.machinery
+import subprocess
 from functools import cache
 from pathlib import Path
 
@@ -32,6 +33,17 @@ COMPILED = "xoshiro128+x16 box-muller"  # the compiled sampler's name in run con
 TORCH = "torch"
 
 
+# The flags setup.py compiles _normal.c with (the two must agree).
+COMPILE_ARGS = ("-O3", "-fno-math-errno", "-ffp-contract=off", "-Wno-psabi")
+
+
+def _bind(lib: ctypes.CDLL) -> ctypes.CDLL:
+    for name in ("crackle_fill_normal_f32", "crackle_fill_normal_f64", "crackle_xoshiro_raw"):
+        getattr(lib, name).argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64]
+        getattr(lib, name).restype = None
+    return lib
+
+
 @cache
 def compiled_sampler() -> ctypes.CDLL | None:
     """The compiled sampler's library, or None where it was not built."""
@@ -40,16 +52,36 @@ def compiled_sampler() -> ctypes.CDLL | None:
         path = here / f"_normal_c{suffix}"
         if path.exists():
             try:
-                lib = ctypes.CDLL(str(path))
+                return _bind(ctypes.CDLL(str(path)))
             except OSError:
                 return None
-            for name in ("crackle_fill_normal_f32", "crackle_fill_normal_f64"):
-                getattr(lib, name).argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64]
-                getattr(lib, name).restype = None
-            lib.crackle_xoshiro_raw.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64]
-            lib.crackle_xoshiro_raw.restype = None
-            return lib
     return None
+
+
+def single_isa_marches() -> list[str]:
+    """The ``-march`` levels this CPU runs (x86-64 Linux; none elsewhere), for building
+    the sampler for one instruction set alone (tests and benchmarks/bench_normal.py)."""
+    info = Path("/proc/cpuinfo")
+    flags = info.read_text() if info.exists() else ""
+    if " sse2" not in flags:
+        return []
+    marches = ["x86-64"] + ["x86-64-v3"] * (" avx2" in flags)
+    return marches + ["x86-64-v4"] * all(
+        f" {f}" in flags for f in ("avx512f", "avx512bw", "avx512vl")
+    )
+
+
+def build_single_isa(march: str, directory: Path) -> ctypes.CDLL:
+    """The sampler compiled with gcc for ``-march=march`` alone (no runtime dispatch)."""
+    lib_path = Path(directory) / f"libnormal-{march}.so"
+    source = Path(__file__).with_name("_normal.c")
+    subprocess.run(
+        ["gcc", *COMPILE_ARGS, f"-march={march}", "-DCRACKLE_NO_CLONES", "-shared", "-fPIC",
+         "-o", str(lib_path), str(source)],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return _bind(ctypes.CDLL(str(lib_path)))
 
 
 def sampler_name(dev: torch.device, dtype: torch.dtype) -> str:
@@ -92,10 +124,9 @@ class NormalStream:
         else:
             self._gen = torch.Generator(device=dev).manual_seed(seed)
 
-    def randn(self, shape: tuple[int, ...], device: torch.device | None = None) -> torch.Tensor:
-        """A new tensor of the stream's next numbers (its dtype, on ``device``)."""
-        dev = self._device if device is None else device
-        return self.fill_(torch.empty(shape, dtype=self.dtype, device=dev))
+    def randn(self, shape: tuple[int, ...]) -> torch.Tensor:
+        """A new tensor of the stream's next numbers (its device and dtype)."""
+        return self.fill_(torch.empty(shape, dtype=self.dtype, device=self._device))
 
     def fill_(self, t: torch.Tensor) -> torch.Tensor:
         if self.name == TORCH:

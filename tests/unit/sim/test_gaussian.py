@@ -14,10 +14,10 @@ from crackle.sim._normal_stream import NormalStream
 def full_depth_trajectories(k, width, depth, sw, sb, q0, seed_int, dtype=torch.float64):
     """The obvious version: every input through every layer, no compaction, same RNG."""
     gen = NormalStream(seed_int, torch.device("cpu"), dtype)
-    h = gk._inputs(k, width, q0, gen, torch.device("cpu"), dtype)
+    h = gk._inputs(k, width, q0, gen)
     qs = []
     for layer in range(depth):
-        w, b = gk._layer(gen, width, sw, sb, torch.device("cpu"), dtype)
+        w, b = gk._layer(gen, width, sw, sb)
         z = h @ w.T + b
         qs.append(z.pow(2).mean(dim=1))
         h = torch.tanh(z) if layer + 1 < depth else z
@@ -162,10 +162,10 @@ def grouped_full_depth_trajectories(sizes, width, depth, sw, sb, q0, seed_int):
     numbers, drawn in the same order, then every draw through every layer on its own."""
     gen = NormalStream(seed_int, torch.device("cpu"), torch.float64)
     d, k = len(sizes), max(sizes)
-    h = gk._inputs(d * k, width, q0, gen, torch.device("cpu"), torch.float64).view(d, k, width)
+    h = gk._inputs(d * k, width, q0, gen).view(d, k, width)
     ws, bs = [], []
     for _ in range(depth):
-        w, b = gk._layer(gen, width, sw, sb, torch.device("cpu"), torch.float64, d)
+        w, b = gk._layer(gen, width, sw, sb, d)
         ws.append(w)
         bs.append(b)
     out = []

@@ -73,8 +73,8 @@ def test_the_joint_law_check_can_fail():
 def test_copies_of_one_input_stay_together():
     # Inputs that share a weight draw share every layer's weights: two copies of one
     # input have the same avalanche, whatever the method that keeps the shared law.
-    def twin_inputs(k, width, q0, rng, dev, dt):
-        x = rng.randn((k // 2, width), dev)
+    def twin_inputs(k, width, q0, rng):
+        x = rng.randn((k // 2, width))
         x = x * torch.sqrt(q0 / x.pow(2).mean(dim=1, keepdim=True))
         return x.repeat_interleave(2, dim=0)
 

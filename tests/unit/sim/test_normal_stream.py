@@ -2,10 +2,7 @@
 implementation of the same stream, and the stream's promises: the same numbers however
 a run splits its calls, with either dtype, on every x86-64 build."""
 
-import ctypes
 import shutil
-import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,7 +13,6 @@ from crackle.sim import _normal_stream as ns
 from crackle.sim._normal_stream import BLOCK, NormalStream, lane_state
 
 CPU = torch.device("cpu")
-SOURCE = Path(ns.__file__).with_name("_normal.c")
 needs_lib = pytest.mark.skipif(ns.compiled_sampler() is None, reason="sampler not built")
 
 
@@ -137,32 +133,15 @@ def test_fill_refuses_what_it_cannot_fill():
             s.fill_(torch.empty(8, dtype=torch.float64))
 
 
-def _isa_flags() -> list[str]:
-    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    out = ["-march=x86-64"]
-    if " avx2" in flags:
-        out.append("-march=x86-64-v3")
-    if " avx512f" in flags and " avx512bw" in flags and " avx512vl" in flags:
-        out.append("-march=x86-64-v4")
-    return out
-
-
 @needs_lib
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
-@pytest.mark.skipif(not Path("/proc/cpuinfo").exists(), reason="needs an x86-64 Linux")
+@pytest.mark.skipif(not ns.single_isa_marches(), reason="needs an x86-64 Linux")
 def test_every_instruction_set_gives_the_same_bits(tmp_path):
     """Each build alone (no runtime dispatch), for every instruction set this CPU runs,
     gives the installed library's bits: a seed means the same numbers on every machine."""
     want = NormalStream(9, CPU, torch.float32).fill_(torch.empty(32 * 4096 + 7)).numpy()
-    for flag in _isa_flags():
-        lib_path = tmp_path / f"lib{flag[7:]}.so"
-        subprocess.run(
-            ["gcc", "-O3", "-fno-math-errno", "-ffp-contract=off", "-Wno-psabi", flag,
-             "-DCRACKLE_NO_CLONES", "-shared", "-fPIC", "-o", str(lib_path), str(SOURCE)],
-            check=True,
-        )  # fmt: skip
-        lib = ctypes.CDLL(str(lib_path))
+    for march in ns.single_isa_marches():
+        lib = ns.build_single_isa(march, tmp_path)
         state, got = lane_state(9), np.empty(want.size, np.float32)
-        lib.crackle_fill_normal_f32.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64]
         lib.crackle_fill_normal_f32(state.ctypes.data, got.ctypes.data, got.size)
-        np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32), err_msg=flag)
+        np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32), err_msg=march)
