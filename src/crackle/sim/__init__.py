@@ -1,8 +1,10 @@
 """Generators with known physics (loaded lazily by ``import crackle``).
 
-``branching_process`` is numpy only. The torch-based finite-width Monte Carlo
-(``simulate_finite_width``, ``compare_with_mean_field``) and the Gaussian-network
-avalanche simulator (``gaussian_avalanches``) load torch on first use.
+``branching_process`` and the null models (``iid_poisson_activity``,
+``lognormal_avalanches``, ``stretched_exponential_avalanches``) are numpy only. The
+torch-based finite-width Monte Carlo (``simulate_finite_width``,
+``compare_with_mean_field``) and the Gaussian-network avalanche simulator
+(``gaussian_avalanches``) load torch on first use.
 """
 
 from __future__ import annotations
@@ -16,6 +18,11 @@ from crackle.sim.driven import (
     driven_branching_process,
     mixture_branching_process,
 )
+from crackle.sim.nulls import (
+    iid_poisson_activity,
+    lognormal_avalanches,
+    stretched_exponential_avalanches,
+)
 
 __all__ = [
     "DrivenActivity",
@@ -23,9 +30,12 @@ __all__ = [
     "compare_with_mean_field",
     "driven_branching_process",
     "gaussian_avalanches",
+    "iid_poisson_activity",
     "iter_gaussian_avalanches",
+    "lognormal_avalanches",
     "mixture_branching_process",
     "simulate_finite_width",
+    "stretched_exponential_avalanches",
 ]
 
 _TORCH_NAMES = {
