@@ -227,6 +227,7 @@ def _run_group(
     max_shape: int | None,
     method: str = "matrix",
     baseline: float = 0.0,
+    scale: float = 1.0,
 ) -> list[Avalanches]:
     """The inputs of one group of weight draws, with compaction; avalanches per draw.
 
@@ -236,7 +237,8 @@ def _run_group(
     conditional law, z^l | h^{l-1} ~ N(0, (sigma_w^2 |h|^2/N + sigma_b^2) I), in O(N)
     per layer instead of O(N^2); the same law for every single avalanche, without the
     correlations between inputs that share weights (:func:`run_marginal`; ``phi`` may
-    then overwrite its argument).
+    then overwrite its argument). Sizes and profiles are ``scale`` (q^l - ``baseline``)
+    (:func:`~crackle.sim._records.to_avalanches`).
     """
     compact_every = _COMPACT_EVERY[device_kind(dev)]
     if method == "marginal":
@@ -256,6 +258,7 @@ def _run_group(
             max_shape,
             compact_every,
             baseline,
+            scale,
         )
         return [av]
     n_draws, k = len(sizes), max(sizes)
@@ -300,7 +303,9 @@ def _run_group(
         # The next layer's input; the first layer takes the raw input, as in Poole et al.
         h = phi(z) if layer + 1 < depth else z
     still = ids[alive]
-    return to_avalanches(sizes, k, rec_ids, rec_q, rec_on, overflow > 0, still, max_shape, baseline)
+    return to_avalanches(
+        sizes, k, rec_ids, rec_q, rec_on, overflow > 0, still, max_shape, baseline, None, scale
+    )
 
 
 def _take_rows(z: torch.Tensor, order: torch.Tensor) -> torch.Tensor:

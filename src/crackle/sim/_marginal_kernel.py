@@ -41,6 +41,7 @@ def run_marginal(
     max_shape: int | None,
     compact_every: int,
     baseline: float = 0.0,
+    scale: float = 1.0,
 ) -> Avalanches:
     """The avalanches of ``k`` independent inputs of per-neuron signal strength ``q0``.
 
@@ -50,6 +51,7 @@ def run_marginal(
     GPU a compaction waits for the device); the batch is refilled at compactions. Per
     step, ``width`` standard normal numbers for each row of the batch, in order, from
     ``fill_`` (which overwrites a contiguous tensor with the next numbers of a stream).
+    Sizes and profiles are ``scale`` (q^l - ``baseline``), as in :func:`to_avalanches`.
     """
     # State per row: the input, the step it entered at, whether its avalanche goes on,
     # and v / N for its next layer. The first layer sees the raw input, whose
@@ -116,5 +118,5 @@ def run_marginal(
     # Censored: still on at the last layer (an avalanche is on from its first layer on).
     still = ids_all[on & (layer == depth - 1)].long()
     return to_avalanches(
-        [k], k, [ids_all], [q_all], [on], overflow, still, max_shape, baseline, [layer]
+        [k], k, [ids_all], [q_all], [on], overflow, still, max_shape, baseline, [layer], scale
     )[0]

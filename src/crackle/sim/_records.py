@@ -21,9 +21,11 @@ def to_avalanches(
     max_shape: int | None,
     baseline: float = 0.0,
     rec_layer: list[torch.Tensor] | None = None,
+    scale: float = 1.0,
 ) -> list[Avalanches]:
-    """Avalanches per draw; sizes and profiles are the recorded q^l minus ``baseline``
-    (0: S = sum q^l; q0: the excess S - q0 T = sum (q^l - q0)).
+    """Avalanches per draw; sizes and profiles are ``scale`` times the recorded q^l
+    minus ``baseline`` (the simulator passes scale = N, the width, and baseline 0 for
+    the total size S = N sum q^l, q0 for the excess S - N q0 T = N sum (q^l - q0)).
 
     Entry i of a record is input ``rec_ids[s][i]`` at layer s, or at layer
     ``rec_layer[s][i]`` where inputs enter the batch at different steps; an input's
@@ -33,7 +35,7 @@ def to_avalanches(
     if n_layers:
         on = torch.cat(rec_on)
         ids = torch.cat(rec_ids)[on].cpu().numpy()
-        q = torch.cat(rec_q)[on].cpu().numpy().astype(np.float64) - baseline
+        q = (torch.cat(rec_q)[on].cpu().numpy().astype(np.float64) - baseline) * scale
         if rec_layer is None:
             counts = torch.stack([r.sum() for r in rec_on]).cpu().numpy()
             pos = np.repeat(np.arange(n_layers), counts)

@@ -13,6 +13,7 @@ totals' next draw are dropped and recomputed, so nothing is counted twice.
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -79,6 +80,7 @@ def stream_to_run(
     """
     run = RunDir.create(out)
     parts, ckpt = run.path / "parts", run.path / "totals.npz"
+    _check_size_definition(run, params)
     run.claim(params)
     totals = StreamTotals.load(ckpt, max_shape) if ckpt.exists() else StreamTotals(max_shape)
     if run.avalanches.exists():  # finished before: read it back
@@ -119,6 +121,23 @@ def stream_to_run(
     run.write_shapes(totals.shapes)
     shutil.rmtree(parts)
     return (_read(run, totals) if keep_events else _summary(totals)), totals
+
+
+def _check_size_definition(run: RunDir, params: dict[str, Any]) -> None:
+    """Refuse, naming both, a run directory whose avalanches have another size
+    definition (or none recorded: sizes of a version before the width factor N);
+    any other difference is left to ``RunDir.claim``."""
+    if "size_definition" not in params or not run.config.exists():
+        return
+    stored = json.loads(run.config.read_text()).get("parameters", {})
+    have = stored.get("size_definition")
+    if have != params["size_definition"]:
+        have = have or f"{stored.get('sizes', 'total')!r} sizes without the width factor N"
+        raise FileExistsError(
+            f"{run.path} holds a run with other parameters: its avalanche sizes are "
+            f"{have}, this run's would be {params['size_definition']}; a resumed run "
+            "would mix the two. Choose another output directory or remove it"
+        )
 
 
 def _merge(parts: Path, target: Path) -> None:

@@ -37,12 +37,20 @@ from crackle.sim._torch import (
     resolve_dtype,
 )
 
-__all__ = ["gaussian_avalanches", "iter_gaussian_avalanches"]
+__all__ = ["SIZE_DEFINITIONS", "gaussian_avalanches", "iter_gaussian_avalanches"]
 
 _FUNC = "gaussian_avalanches"
 # How a layer is drawn: explicit shared weights, the joint law of the inputs that share
 # them given their Gram matrix, or each input's own conditional law.
 METHODS = ("matrix", "gram", "marginal")
+#: What an avalanche's size is, per value of the ``sizes`` argument (stored with a run,
+#: so that a run directory begun with another definition, or with the sizes of earlier
+#: versions, which lacked the width factor N, is refused rather than resumed into a
+#: mixture of two units).
+SIZE_DEFINITIONS = {
+    "total": "S = N sum_l q^l (profile N q^l)",
+    "excess": "S = N sum_l (q^l - q0) (profile N (q^l - q0))",
+}
 
 
 def iter_gaussian_avalanches(
@@ -77,7 +85,9 @@ def iter_gaussian_avalanches(
     k = check_int(resample_every, "resample_every", _FUNC, low=1)
     act = check_choice(activation, "activation", _FUNC, sorted(TORCH_ACTIVATIONS))
     method = check_choice(method, "method", _FUNC, METHODS)
-    baseline = q0 if check_choice(sizes, "sizes", _FUNC, ("total", "excess")) == "excess" else 0.0
+    baseline = (
+        q0 if check_choice(sizes, "sizes", _FUNC, tuple(SIZE_DEFINITIONS)) == "excess" else 0.0
+    )
     if seed is not None:
         seed = check_int(seed, "seed", _FUNC, low=0)
     dev = resolve_device(device, _FUNC)
@@ -110,7 +120,20 @@ def iter_gaussian_avalanches(
         sizes = [min(k, n - d * k) for d in range(first, min(first + per_group, n_draws))]
         with torch.no_grad():
             return _run_group(
-                sizes, width, depth, sw, sb, q0, phi, rng, dev, dt, max_shape, method, baseline
+                sizes,
+                width,
+                depth,
+                sw,
+                sb,
+                q0,
+                phi,
+                rng,
+                dev,
+                dt,
+                max_shape,
+                method,
+                baseline,
+                float(width),
             )
 
     groups = range(start_draw // per_group, -(-n_draws // per_group))
@@ -191,8 +214,10 @@ def gaussian_avalanches(
     ``b_i ~ N(0, sigma_b^2)``, weights and biases redrawn every ``resample_every``
     inputs. Each input has per-neuron signal strength exactly ``q0``; the signal
     strength of layer l is ``q^l = (1/N) sum_i (z^l_i)^2``. The avalanche of an input
-    lasts while ``q^l > q0`` from the first layer on (duration T, size the sum of those
-    q^l, profile the q^l themselves). Inputs still above threshold at layer L, or whose
+    lasts while ``q^l > q0`` from the first layer on (duration T; size
+    ``S = N sum q^l`` over those layers, the accumulated signal strength of the N
+    neurons, or its excess over the threshold, see ``sizes``). Inputs still above
+    threshold at layer L, or whose
     signal overflows (``info["n_overflow"]``), are censored; inputs below threshold at
     layer 1 count in ``n_empty``.
 
@@ -206,7 +231,7 @@ def gaussian_avalanches(
         Number of inputs (one avalanche each, complete, censored or empty).
     q0 : float
         Input signal strength and threshold; small (1e-3) so that tanh is nearly linear
-        and log q performs a nearly unbiased random walk (SCIENCE.md section 1).
+        and log q performs a nearly unbiased random walk (Ghavasieh et al. 2025, Methods).
     resample_every : int
         Inputs per weight draw; they propagate together as one matrix product (methods
         'matrix' and 'gram': 'marginal' shares no weights; its inputs go in blocks with
@@ -247,11 +272,17 @@ def gaussian_avalanches(
     progress : callable, optional
         Called with the number of inputs done after each draw.
     sizes : 'total' or 'excess'
-        'total' (SCIENCE.md): size S = sum of q^l over the avalanche, profile q^l.
-        'excess': S - q0 T = sum of (q^l - q0), profile q^l - q0: the area between the
-        signal and the threshold. Short avalanches have S close to q0 T, so the total
-        size mixes the duration into the size; the excess is the random-walk excursion
-        area (tau = 4/3, <S>(T) ~ T^(3/2) for an unbiased walk of log q).
+        'total', as Ghavasieh et al. define it: S = N sum of q^l over the avalanche,
+        profile N q^l. q^l is a mean over the N neurons; the factor N turns it into the
+        layer's total signal strength. 'excess': S = N sum of (q^l - q0), profile
+        N (q^l - q0): the area between the signal and the threshold, with the same
+        factor N, so that total = excess + N q0 T exactly and both are in one unit.
+        Short avalanches have a total size close to N q0 T, so it mixes the duration
+        into the size; the excess is the random-walk excursion area (tau = 4/3,
+        <S>(T) ~ T^(3/2) for an unbiased walk of log q). A constant factor leaves every
+        exponent unchanged but moves the distributions along the size axis (by log N
+        between widths). ``info["size_definition"]`` records which one (see
+        ``SIZE_DEFINITIONS``); a streamed run refuses to resume with another.
     out : path, optional
         Stream to this run directory (``config.json``, ``avalanches.parquet``,
         ``shapes.npz``; Parquet part files and ``totals.npz`` while running, saved every
@@ -285,6 +316,7 @@ def gaussian_avalanches(
     2000
     """
     depth = check_int(depth, "depth", _FUNC, low=1)
+    sizes = check_choice(sizes, "sizes", _FUNC, tuple(SIZE_DEFINITIONS))
     shape_len = depth if max_shape_duration is None else max_shape_duration
     shape_len = check_int(shape_len, "max_shape_duration", _FUNC, low=1)
     info: dict[str, Any] = {
@@ -307,6 +339,7 @@ def gaussian_avalanches(
         "normal_sampler": sampler_name(resolve_device(device, _FUNC), resolve_dtype(dtype, _FUNC)),
         "max_shape_duration": shape_len,
         "sizes": sizes,
+        "size_definition": SIZE_DEFINITIONS[sizes],
     }
 
     def draws(start: int) -> Iterator[tuple[int, Avalanches]]:

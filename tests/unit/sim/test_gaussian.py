@@ -11,6 +11,16 @@ from crackle.sim import gaussian as g
 from crackle.sim._normal_stream import NormalStream
 
 
+def twin_avalanches(q, width, q0, sizes, depth):
+    """The avalanches of trajectories q^l (inputs x layers) under either size
+    definition, the obvious way: size N sum (q^l - b) while q^l > q0, with b = 0
+    (total) or q0 (excess); profiles N (q^l - b)."""
+    b = {"total": 0.0, "excess": q0}[sizes]
+    return ck.avalanches_from_trajectories(
+        width * (q - b), width * (q0 - b), max_shape_duration=depth
+    )
+
+
 def full_depth_trajectories(k, width, depth, sw, sb, q0, seed_int, dtype=torch.float64):
     """The obvious version: every input through every layer, no compaction, same RNG."""
     gen = NormalStream(seed_int, torch.device("cpu"), dtype)
@@ -24,18 +34,28 @@ def full_depth_trajectories(k, width, depth, sw, sb, q0, seed_int, dtype=torch.f
     return torch.stack(qs, dim=1).numpy()
 
 
+@pytest.mark.parametrize("sizes", ["total", "excess"])
 @pytest.mark.parametrize(("sw", "sb"), [(1.0 + 1 / 32, 0.0), (0.9, 0.0), (1.5, 1e-4)])
-def test_compaction_matches_full_depth_twin(sw, sb):
+def test_compaction_matches_full_depth_twin(sw, sb, sizes):
     k, width, depth, q0 = 300, 32, 40, 1e-3
     chunks = list(
         g.iter_gaussian_avalanches(
-            width, depth, sw, sb, n=k, q0=q0, resample_every=k, seed=5, dtype="float64"
+            width,
+            depth,
+            sw,
+            sb,
+            n=k,
+            q0=q0,
+            resample_every=k,
+            seed=5,
+            dtype="float64",
+            sizes=sizes,
         )
     )
     assert len(chunks) == 1
     av = chunks[0][1]
     q = full_depth_trajectories(k, width, depth, sw, sb, q0, gk._draw_seed(5, 0))
-    ref = ck.avalanches_from_trajectories(q, q0, max_shape_duration=depth)
+    ref = twin_avalanches(q, width, q0, sizes, depth)
     np.testing.assert_array_equal(av.durations, ref.durations)
     np.testing.assert_allclose(av.sizes, ref.sizes, rtol=1e-12)
     assert av.n_censored == ref.n_censored
@@ -79,6 +99,30 @@ def test_same_seed_same_avalanches_whatever_the_grouping(method):
     assert not np.array_equal(whole.sizes, other.sizes)
 
 
+def test_the_two_size_definitions():
+    """The same avalanches under both definitions: total = N sum q^l (Ghavasieh et al.),
+    excess = total - N q0 T, the profiles likewise; the definition is recorded."""
+    kw = dict(n=2000, q0=1e-3, seed=6, method="marginal")
+    tot = ck.sim.gaussian_avalanches(40, 80, 1.0 + 2 / 40, sizes="total", **kw)
+    exc = ck.sim.gaussian_avalanches(40, 80, 1.0 + 2 / 40, sizes="excess", **kw)
+    np.testing.assert_array_equal(tot.durations, exc.durations)
+    np.testing.assert_allclose(exc.sizes, tot.sizes - 40 * 1e-3 * tot.durations, rtol=1e-9)
+    np.testing.assert_allclose(
+        exc.censored_sizes, tot.censored_sizes - 40 * 1e-3 * tot.censored_durations, rtol=1e-9
+    )
+    for t in np.flatnonzero(tot.shapes.counts) + 1:
+        np.testing.assert_allclose(
+            exc.shapes.profile_sum(t),
+            tot.shapes.profile_sum(t) - 40 * 1e-3 * tot.shapes.counts[t - 1],
+            rtol=1e-9,
+        )
+    # Every layer of an avalanche has q^l > q0, so N q0 T < S_total and S_excess > 0.
+    assert (tot.sizes > 40 * 1e-3 * tot.durations).all()
+    assert (exc.sizes > 0).all()
+    assert tot.info["size_definition"] == g.SIZE_DEFINITIONS["total"]
+    assert exc.info["size_definition"] == g.SIZE_DEFINITIONS["excess"]
+
+
 def test_phases_order_and_chaos():
     kw = dict(n=2000, seed=0, q0=1e-3, resample_every=500)
     ordered = ck.sim.gaussian_avalanches(64, 60, 0.8, **kw)
@@ -120,6 +164,7 @@ def test_streaming_mode_keeps_only_summaries():
         ({"dtype": "float16"}, "'dtype'"),
         ({"device": "cuda:7" if torch.cuda.is_available() else "cuda"}, "'device'"),
         ({"device": "nonsense"}, "'device'"),
+        ({"sizes": "area"}, "'sizes'"),
     ],
 )
 def test_bad_input(kwargs, name):
@@ -179,14 +224,25 @@ def grouped_full_depth_trajectories(sizes, width, depth, sw, sb, q0, seed_int):
     return out
 
 
-@pytest.mark.parametrize("n", [600, 530])  # whole groups, and a short last draw
-def test_grouped_draws_match_their_full_depth_twins(monkeypatch, n):
+@pytest.mark.parametrize(
+    ("n", "size_def"), [(600, "total"), (530, "excess")]
+)  # whole groups, and a short last draw
+def test_grouped_draws_match_their_full_depth_twins(monkeypatch, n, size_def):
     # Force GPU-style groups of 3 draws on the CPU.
     k, width, depth, sw, sb, q0 = 100, 16, 30, 1 + 2 / 16, 1e-4, 1e-3
     monkeypatch.setitem(gk._GROUP_ELEMENTS, "cpu", 3 * k * width)
     chunks = list(
         g.iter_gaussian_avalanches(
-            width, depth, sw, sb, n=n, q0=q0, resample_every=k, seed=2, dtype="float64"
+            width,
+            depth,
+            sw,
+            sb,
+            n=n,
+            q0=q0,
+            resample_every=k,
+            seed=2,
+            dtype="float64",
+            sizes=size_def,
         )
     )
     assert [d for d, _ in chunks] == list(range(-(-n // k)))
@@ -197,7 +253,7 @@ def test_grouped_draws_match_their_full_depth_twins(monkeypatch, n):
         )
         for j, q in enumerate(twins):
             av = chunks[group + j][1]
-            ref = ck.avalanches_from_trajectories(q, q0, max_shape_duration=depth)
+            ref = twin_avalanches(q, width, q0, size_def, depth)
             np.testing.assert_array_equal(av.durations, ref.durations)
             np.testing.assert_allclose(av.sizes, ref.sizes, rtol=1e-12)
             assert (av.n_censored, av.n_empty) == (ref.n_censored, ref.n_empty)
@@ -214,6 +270,7 @@ def test_grouped_draws_match_their_full_depth_twins(monkeypatch, n):
             resample_every=k,
             seed=2,
             dtype="float64",
+            sizes=size_def,
             start_draw=4,
         )
     )

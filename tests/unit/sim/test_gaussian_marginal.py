@@ -56,15 +56,37 @@ def obvious_marginal(k, capacity, width, depth, sw, sb, q0, act, seed, compact_e
     return qs, overflow, censored
 
 
-def kernel(k, capacity, width, depth, sw, sb, q0, act, seed, compact_every):
+# What the simulator passes for each size definition: baseline b and scale N, so that
+# sizes are N sum (q^l - b) and profiles N (q^l - b).
+BASELINE = {"total": lambda q0: 0.0, "excess": lambda q0: q0}
+
+
+def kernel(k, capacity, width, depth, sw, sb, q0, act, seed, compact_every, sizes="total"):
     fill_ = NormalStream(seed, CPU, torch.float64).fill_
     phi_ = TORCH_ACTIVATIONS_INPLACE[act]
     return run_marginal(
-        k, capacity, width, depth, sw, sb, q0, phi_, fill_, CPU, torch.float64, depth, compact_every
+        k,
+        capacity,
+        width,
+        depth,
+        sw,
+        sb,
+        q0,
+        phi_,
+        fill_,
+        CPU,
+        torch.float64,
+        depth,
+        compact_every,
+        BASELINE[sizes](q0),
+        float(width),
     )
 
 
-def assert_same(av, qs, overflow, censored, depth, q0):
+def assert_same(av, qs, overflow, censored, depth, q0, width=32, sizes="total"):
+    b = BASELINE[sizes](q0)
+    qs = [[width * (v - b) for v in q] for q in qs]  # the size definition, applied plainly
+    q0 = width * (q0 - b)
     ended = ~censored & ~overflow
     durations = np.array([len(q) for q in qs])
     complete = ended & (durations > 0)
@@ -99,13 +121,14 @@ def sampler(request, monkeypatch):
     return request.param
 
 
+@pytest.mark.parametrize("sizes", ["total", "excess"])
 @pytest.mark.parametrize(("sw", "sb", "act", "capacity", "compact_every", "seen"), SETTINGS)
 def test_marginal_kernel_matches_the_obvious_simulation(
-    sw, sb, act, capacity, compact_every, seen, sampler
+    sw, sb, act, capacity, compact_every, seen, sampler, sizes
 ):
     args = (30, capacity, 32, 12, sw, sb, 1e-3, act, 4, compact_every)
     qs, overflow, censored = obvious_marginal(*args)
-    assert_same(kernel(*args), qs, overflow, censored, 12, 1e-3)
+    assert_same(kernel(*args, sizes), qs, overflow, censored, 12, 1e-3, sizes=sizes)
     ended = ~censored & ~overflow & (np.array([len(q) for q in qs]) > 0)
     assert {"censored": censored, "overflow": overflow, "ended": ended}[seen].any()
 

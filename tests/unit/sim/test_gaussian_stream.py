@@ -81,6 +81,26 @@ def test_a_run_begun_with_other_random_streams_is_refused(tmp_path, monkeypatch)
         ck.sim.gaussian_avalanches(**{**KW, "n": 300}, out=tmp_path)
 
 
+@pytest.mark.parametrize("first", ["total", "excess"])
+def test_a_run_begun_with_the_other_size_definition_is_refused(tmp_path, first):
+    """Sizes of one definition are not resumed into a run of the other, nor into one
+    begun before the width factor N (whose config has no size definition)."""
+    other = {"total": "excess", "excess": "total"}[first]
+    ck.sim.gaussian_avalanches(**{**KW, "n": 300, "sizes": first}, out=tmp_path / "a")
+    config = json.loads((tmp_path / "a" / "config.json").read_text())
+    assert config["parameters"]["size_definition"] == g.SIZE_DEFINITIONS[first]
+    with pytest.raises(FileExistsError, match=r"other parameters: its avalanche sizes are S"):
+        ck.sim.gaussian_avalanches(**{**KW, "n": 300, "sizes": other}, out=tmp_path / "a")
+    # A run of an earlier version: the same config without the size definition.
+    old = tmp_path / "old"
+    old.mkdir()
+    del config["parameters"]["size_definition"]
+    (old / "config.json").write_text(json.dumps(config))
+    with pytest.raises(FileExistsError, match="without the width factor N"):
+        ck.sim.gaussian_avalanches(**{**KW, "n": 300, "sizes": first}, out=old)
+    assert not (old / "avalanches.parquet").exists()
+
+
 def test_a_run_begun_with_the_other_normal_sampler_is_refused(tmp_path, monkeypatch):
     """A 'marginal' run begun with the compiled sampler is not resumed where only torch's
     generator is there (another stream of numbers), and the other way round."""
