@@ -14,22 +14,35 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy.stats import norm
 
 from crackle._random import SeedLike, as_generator, seed_repr
 from crackle._validation import check_1d, check_choice, check_int, check_real, param_error
 from crackle.stats._branching_naive import naive_ratio
-from crackle.stats._expfit import fit_exponential
 from crackle.stats._lagsums import LagSums, lag_sums, slopes
+from crackle.stats._mrfits import CurveFit, complex_vector, model, run_fit
 
 __all__ = ["BranchingRatioResult", "branching_ratio"]
 
 FloatArray = NDArray[np.float64]
 _FUNC = "branching_ratio"
 _SHAPES = "a 1-D array, a 2-D array of shape (n_trials, T) or a list of 1-D arrays"
+COEFFICIENTS = ("ts", "sm")
+FITS = ("exp", "exp_offset", "complex")
+# Two fits disagree when their tau differ by more than this fraction of the smaller one
+# (and, with bootstrap replicas, by more than 2 standard deviations of the difference).
+_DISAGREE = 0.2
 
 
 def _none_if_nan(v: float) -> float | None:
     return v if np.isfinite(v) else None
+
+
+def _clean(d: dict[str, Any]) -> dict[str, Any]:
+    """A dict of numbers (and nested dicts of numbers) with NaN and inf as None."""
+    return {
+        key: _clean(v) if isinstance(v, dict) else _none_if_nan(float(v)) for key, v in d.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -71,7 +84,24 @@ class BranchingRatioResult:
         Record of the bootstrap seed.
     success : bool
         False when the least-squares minimum lies on the edge of the range of m
-        searched, (0, 1.5], e.g. for r_k that do not decay (always True for naive).
+        searched, (0, 1.5] (for ``fit="complex"``: tau on a bound of its range),
+        e.g. for r_k that do not decay (always True for naive).
+    coefficients : {"ts", "sm"}
+        Trial-separated or stationary-mean coefficients (MR).
+    fit : {"exp", "exp_offset", "complex"}
+        The model fitted to r_k (``"naive"`` for the naive estimator).
+    offset : float
+        The constant c of ``exp_offset`` and ``complex`` (0 for ``exp``).
+    params : dict
+        Every parameter of the fitted model, by name (``fitted`` evaluates it).
+    valid : bool
+        False when a consistency check failed; ``reasons`` says which (MR only).
+    reasons : tuple of str
+        One sentence per failed check: amplitude ~0, no decay to fit, oscillation,
+        the fits disagree, tau outside the fitted lag range.
+    alternatives : dict
+        The other fits of the same r_k, by name: m, tau and the residual sum of
+        squares of each (``exp`` and ``exp_offset`` always, ``complex`` when fitted).
     """
 
     m: float
@@ -91,12 +121,24 @@ class BranchingRatioResult:
     n_zero: int = 0
     seed: int | str | None = None
     success: bool = True
+    coefficients: str = "ts"
+    fit: str = "exp"
+    offset: float = 0.0
+    params: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
+    valid: bool = True
+    reasons: tuple[str, ...] = ()
+    alternatives: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
 
     def fitted(self, k: ArrayLike | None = None) -> FloatArray:
-        """b m^k at lags ``k`` (default the fitted lags); m^k for the naive estimator."""
-        kk = self.k if k is None else np.asarray(k, dtype=np.float64)
-        b = 1.0 if self.method == "naive" else self.b
-        return np.asarray(b * self.m ** np.asarray(kk, dtype=np.float64))
+        """The fitted curve at lags ``k`` (default the fitted lags).
+
+        b m^k (+ c, or the complex model) for MR; m^k for the naive estimator.
+        """
+        kk = np.asarray(self.k if k is None else k, dtype=np.float64)
+        if self.method == "naive":
+            return np.asarray(self.m**kk)
+        params = self.params or {"b": self.b, "m": self.m}
+        return model(self.fit, params, kk)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe summary (NaN and inf become None)."""
@@ -117,6 +159,13 @@ class BranchingRatioResult:
             "n_zero": self.n_zero,
             "seed": self.seed,
             "success": self.success,
+            "coefficients": self.coefficients,
+            "fit": self.fit,
+            "offset": _none_if_nan(self.offset),
+            "params": _clean(self.params),
+            "valid": self.valid,
+            "reasons": list(self.reasons),
+            "alternatives": {name: _clean(alt) for name, alt in self.alternatives.items()},
         }
 
     def plot(self, ax: Any = None) -> Any:
@@ -128,16 +177,29 @@ class BranchingRatioResult:
         err = np.where(np.isfinite(self.r_k_stderr), self.r_k_stderr, 0.0)
         ax.errorbar(self.k, self.r_k, yerr=err, fmt="o", ms=3, label="$r_k$")
         kk = np.linspace(1, max(self.kmax, 2), 200)
-        ax.plot(kk, self.fitted(kk), "-", label=f"fit, m = {self.m:.4f}")
+        ax.plot(kk, self.fitted(kk), "-", label=f"{self.fit} fit, m = {self.m:.4f}")
+        for name, alt in self.alternatives.items():
+            if alt.get("params"):
+                ax.plot(
+                    kk,
+                    model(name, alt["params"], kk),
+                    "--",
+                    lw=1,
+                    label=f"{name}, m = {alt['m']:.4f}",
+                )
         ax.set_xlabel("lag k")
         ax.set_ylabel("$r_k$")
-        if (self.r_k > 0).all():
+        if (self.r_k > 0).all() and (self.fitted(kk) > 0).all():
             ax.set_yscale("log")
-        ax.legend(frameon=False)
+        if not self.valid:
+            ax.set_title(
+                "not valid: " + "; ".join(r.split(":")[0] for r in self.reasons), fontsize=8
+            )
+        ax.legend(frameon=False, fontsize=8)
         return ax
 
 
-def _as_trials(counts: Any) -> list[FloatArray]:
+def _as_trials(counts: Any, nonnegative: bool = True) -> list[FloatArray]:
     """A list of 1-D float arrays (one per trial), validated."""
     if isinstance(counts, list | tuple) and counts and all(np.ndim(c) == 1 for c in counts):
         rows: list[Any] = list(counts)
@@ -152,9 +214,9 @@ def _as_trials(counts: Any) -> list[FloatArray]:
     if not rows:
         raise param_error("counts", _FUNC, _SHAPES, "no trials")
     one = len(rows) == 1
-    # check_1d refuses NaN, inf and negative values with a message naming the trial.
+    # check_1d refuses NaN, inf (and negative values where asked) naming the trial.
     return [
-        check_1d(row, "counts" if one else f"counts[{i}]", _FUNC, nonnegative=True)
+        check_1d(row, "counts" if one else f"counts[{i}]", _FUNC, nonnegative=nonnegative)
         for i, row in enumerate(rows)
     ]
 
@@ -178,6 +240,8 @@ def branching_ratio(
     counts: ArrayLike | Sequence[ArrayLike],
     method: str = "mr",
     *,
+    coefficients: str = "ts",
+    fit: str = "exp",
     kmax: int | None = None,
     dt: float = 1.0,
     n_boot: int = 100,
@@ -189,32 +253,57 @@ def branching_ratio(
     ``"naive"``: m = (1/|P|) sum over P of A_{t+1} / A_t, with P every pair of
     consecutive bins inside a trial whose first bin is active (A_t > 0; bins with
     A_t = 0 are counted in ``n_zero``). Under drive E[A_{t+1} / A_t] = m + h E[1/A_t],
-    and under subsampling the ratio no longer estimates m at all.
+    and under subsampling the ratio no longer estimates m at all. It needs counts.
 
-    ``"mr"`` (Wilting & Priesemann 2018; the "trialseparated" coefficients of the
-    ``mrestimator`` package): in each trial the slope of the linear regression of
-    A_{t+k} on A_t over the pairs t = 0..T-k-1,
-    r_k = Cov(A_t, A_{t+k}) / Var(A_t) (population moments over those pairs),
-    for k = 1..kmax; r_k is averaged over trials with equal weights; then
-    r_k = b m^k is fitted by unweighted nonlinear least squares (b, m >= 0).
-    Subsampling lowers b, not m.
+    ``"mr"`` (Wilting & Priesemann 2018; coefficients and fits named as in the
+    ``mrestimator`` package, Spitzner et al. 2021): r_k, the slope of the linear
+    regression of A_{t+k} on A_t, for k = 1..kmax, then a fit of r_k.
+
+    * ``coefficients="ts"`` (trial-separated): in each trial the slope over the pairs
+      t = 0..T-k-1, r_k = Cov(A_t, A_{t+k}) / Var(A_t) with the trial's own means
+      (population moments over those pairs), averaged over trials with equal weights.
+      Each trial's own mean biases r_k downwards on short trials.
+    * ``coefficients="sm"`` (stationary mean): the same slope with the moments pooled
+      over the pairs of all trials (means over all trials), unbiased on short trials
+      of a process that is stationary across trials. With one trial, "ts" = "sm".
+    * ``fit="exp"``: r_k = b m^k; ``"exp_offset"``: r_k = b m^k + c; ``"complex"``:
+      b m^k plus an oscillation, a Gaussian peak and an offset (see
+      ``docs/branching.md``). Unweighted least squares. Subsampling lowers b, not m.
+
+    Consistency checks (MR) set ``valid = False`` and say why in ``reasons``: the
+    fitted decay over the lags, b (m - m^kmax), within 3 standard errors of r_1 of 0
+    (amplitude ~0); no
+    decay to fit (m >= 1, a minimum on the edge of the range searched, or a fit that
+    explains less than half of the variance of r_k); r_k dipping below zero by more
+    than z standard errors, z = max(3, the 1 % Bonferroni bound over kmax lags), and
+    by more than |r_1| / 10 (oscillation the exponential cannot follow); the
+    exponential and offset (and complex) fits giving tau more than 20 % apart (and
+    more than 2 bootstrap standard deviations of their difference); tau outside the
+    fitted lags [1, kmax]. The standard error of r_1 is the bootstrap's where
+    ``n_boot`` >= 2, else 1 / sqrt(number of lag-1 pairs) (white noise).
 
     Uncertainty: ``n_boot`` bootstrap replicas, each refitted. With several trials,
     trials are resampled with replacement. With one trial it is cut into
     ``n_blocks`` contiguous blocks of pair origins (pairs reach into the next block,
     so pooling all blocks gives exactly the full-series r_k); blocks are resampled
     and their sums pooled. Blocks should be much longer than tau; a series too short
-    for two blocks of more than kmax + 1 origins gets no error bars.
+    for two blocks of more than kmax + 1 origins gets no error bars. A complex fit is
+    refitted in each replica from the full-data optimum only.
 
     Parameters
     ----------
     counts : array_like
-        Non-negative activity: shape (T,) for one trial, (n_trials, T) for trials of
-        equal length, or a list of 1-D arrays for trials of unequal length. Counts
-        need not be integers (summed rates or amplitudes work as well); NaN, inf and
-        negative values are refused.
+        Activity: shape (T,) for one trial, (n_trials, T) for trials of equal length,
+        or a list of 1-D arrays for trials of unequal length. MR takes any real-valued
+        activity (counts, rates, multi-unit activity, LFP, calcium traces; negative
+        values included); the naive ratio needs non-negative counts. NaN and inf are
+        refused. A raster of units x bins is not trials: sum it over units first.
     method : {"mr", "naive"}
         The estimator.
+    coefficients : {"ts", "sm"}
+        MR coefficients: trial-separated or stationary mean.
+    fit : {"exp", "exp_offset", "complex"}
+        MR fit function.
     kmax : int, optional
         Largest lag for MR; default min(T_min // 10, 1000) with T_min the shortest
         trial. Every trial must be longer than 2 kmax. Choose several times tau.
@@ -242,13 +331,19 @@ def branching_ratio(
     >>> from crackle.sim import driven_branching_process
     >>> run = driven_branching_process(0.95, 5.0, 50_000, subsample=0.05, seed=1)
     >>> est = ck.branching_ratio(run.observed, method="mr", kmax=60, n_boot=20)
-    >>> bool(abs(est.m - 0.95) < 0.01), bool(est.b < 0.5)
-    (True, True)
+    >>> bool(abs(est.m - 0.95) < 0.01), bool(est.b < 0.5), est.valid
+    (True, True, True)
     >>> round(ck.branching_ratio(run.observed, method="naive").m, 2)  # badly biased
     1.26
+    >>> import numpy as np
+    >>> noise = np.random.default_rng(0).poisson(5.0, 50_000)  # no branching at all
+    >>> ck.branching_ratio(noise, kmax=60, n_boot=20).valid
+    False
     """
     method = check_choice(method, "method", _FUNC, ("mr", "naive"))
-    trials = _as_trials(counts)
+    coefficients = check_choice(coefficients, "coefficients", _FUNC, COEFFICIENTS)
+    fit = check_choice(fit, "fit", _FUNC, FITS)
+    trials = _as_trials(counts, nonnegative=method == "naive")
     lengths = [t.size for t in trials]
     dt = check_real(dt, "dt", _FUNC, low=0.0, low_open=True)
     n_boot = check_int(n_boot, "n_boot", _FUNC, low=0)
@@ -295,49 +390,185 @@ def branching_ratio(
             r_k_stderr=np.array([_std(boot)]),
             tau=_tau(m_naive, dt),
             n_zero=n_zero,
+            coefficients=coefficients,
+            fit="naive",
+            params={"m": m_naive},
             **common,
         )
 
-    const = [i for i, t in enumerate(trials) if np.ptp(t[: t.size - 1]) == 0]
-    if const:
-        raise param_error(
-            "counts",
-            _FUNC,
-            "a series that varies in every trial (a constant trial has no "
-            "regression slope); drop constant trials",
-            f"{len(const)} constant trial(s), the first is trial {const[0]}",
-        )
-    # Centre each trial on its own mean: r_k does not change, cancellation goes away.
-    x = flat - np.repeat([t.mean() for t in trials], lengths)
+    separated = coefficients == "ts" and len(trials) > 1
+    if separated:
+        const = [i for i, t in enumerate(trials) if np.ptp(t[: t.size - 1]) == 0]
+        if const:
+            raise param_error(
+                "counts",
+                _FUNC,
+                "a series that varies in every trial (a constant trial has no "
+                "trial-separated regression slope); drop constant trials or use "
+                "coefficients='sm'",
+                f"{len(const)} constant trial(s), the first is trial {const[0]}",
+            )
+        # Centre each trial on its own mean: r_k does not change, cancellation goes away.
+        x = flat - np.repeat([t.mean() for t in trials], lengths)
+    else:
+        if np.ptp(flat) == 0:
+            raise param_error(
+                "counts",
+                _FUNC,
+                "a series that varies (a constant series has no regression slope)",
+                "a constant series",
+            )
+        # Pooled moments are invariant under a common shift only: centre on the grand mean.
+        x = flat - flat.mean()
     sums = lag_sums(x, starts, stops, ends, kmax)
     with np.errstate(divide="ignore", invalid="ignore"):
-        per = sums.slopes() if len(trials) > 1 else None
+        per = sums.slopes() if separated else None
         r = pooled_slopes(sums, per, None)
     if not np.isfinite(r).all():
         raise param_error(
             "counts",
             _FUNC,
-            "a series whose first T - kmax bins vary in every trial (the "
-            "regression of A_(t+k) on A_t needs a non-zero variance of A_t); lower kmax",
+            "a series whose first T - kmax bins vary (the regression of A_(t+k) on "
+            "A_t needs a non-zero variance of A_t); lower kmax",
             "zero variance at some lag",
         )
 
     k = np.arange(1, kmax + 1, dtype=np.float64)
-    b, m, ok = fit_exponential(k, r)
-    boot_m, boot_r = _bootstrap(lambda w: pooled_slopes(sums, per, w), nb, n_boot, rng, k)
+    fits = {name: run_fit(name, k, r) for name in dict.fromkeys(("exp", "exp_offset", fit))}
+    best = fits[fit]
+    start = complex_vector(best) if fit == "complex" else None
+    reps = _bootstrap(
+        lambda w: pooled_slopes(sums, per, w), nb, n_boot, rng, k, list(fits), fit, start
+    )
+    r_se = _std(reps["r"]) if reps["r"].size else np.full(kmax, np.nan)
+    pairs_lag1 = float(sums.n[:, 0].sum())
+    se1 = float(r_se[0]) if np.isfinite(r_se[0]) else 1.0 / np.sqrt(pairs_lag1)
+    reasons = _checks(fits, fit, k, r, se1, r_se, reps, dt)
+    alternatives = {
+        name: {
+            "m": f.m,
+            "tau": _tau(f.m, dt),
+            "sse": f.sse,
+            "params": dict(f.params),
+        }
+        for name, f in fits.items()
+        if name != fit
+    }
     return BranchingRatioResult(
-        m=m,
-        m_stderr=_std(boot_m),
-        b=b,
+        m=best.m,
+        m_stderr=_std(reps[fit]),
+        b=best.b,
         method="mr",
         kmax=kmax,
         k=k.astype(np.int64),
         r_k=r,
-        r_k_stderr=_std(boot_r) if boot_r.size else np.full(kmax, np.nan),
-        tau=_tau(m, dt),
-        success=ok,
+        r_k_stderr=r_se,
+        tau=_tau(best.m, dt),
+        success=best.success,
+        coefficients=coefficients,
+        fit=fit,
+        offset=best.offset,
+        params=dict(best.params),
+        valid=not reasons,
+        reasons=tuple(reasons),
+        alternatives=alternatives,
         **common,
     )
+
+
+def _checks(
+    fits: dict[str, CurveFit],
+    chosen: str,
+    k: FloatArray,
+    r: FloatArray,
+    se1: float,
+    r_se: FloatArray,
+    boot: dict[str, FloatArray],
+    dt: float,
+) -> list[str]:
+    """The consistency checks of :func:`branching_ratio`, one sentence per failure."""
+    fit = fits[chosen]
+    reasons = []
+    kmax = int(k[-1])
+    # The decay of the exponential term over the fitted lags (offset and the complex
+    # model's other terms aside): b m for a decay well inside the range, ~0 for noise
+    # and for the degenerate b m^k + c with m -> 1 (a straight line).
+    with np.errstate(over="ignore", invalid="ignore"):
+        amp = float(fit.b * (fit.m - fit.m**kmax))
+    if not amp > 3.0 * se1:
+        reasons.append(
+            f"amplitude ~0: the fitted decay of r_k over lags 1..{kmax}, "
+            f"b (m - m^kmax) = {amp:.3g}, is within 3 standard errors ({se1:.2g}) of 0; "
+            "there is no autocorrelation to fit (uncorrelated, Poisson-like activity)"
+        )
+    if fit.m >= 1.0:
+        reasons.append(f"no decay to fit: m = {fit.m:.4f} >= 1 (r_k does not fall with k)")
+    elif not fit.success:
+        reasons.append(
+            "no decay to fit: the least-squares minimum lies on the edge of the range "
+            "searched for m"
+        )
+    else:
+        sst = float(np.sum((r - r.mean()) ** 2))
+        r2 = 1.0 - fit.sse / sst if sst > 0 else 0.0
+        if r2 < 0.5:
+            reasons.append(
+                f"no decay to fit: the {chosen} fit explains only {100 * max(r2, 0):.0f} % "
+                "of the variance of r_k"
+            )
+    if chosen == "complex":
+        if abs(fit.params["B"]) > fit.b:
+            reasons.append(
+                f"oscillation: the oscillating term (B = {fit.params['B']:.3g}) is larger "
+                f"than the exponential one (b = {fit.b:.3g})"
+            )
+    else:
+        # Below zero by more than z standard errors at some lag, z a 1 % Bonferroni
+        # bound over the kmax lags (3.0 at kmax = 4, 3.6 at 60, 4.3 at 1000).
+        # and by more than a tenth of |r_1| (the scale of the correlations).
+        z = max(3.0, float(norm.isf(0.01 / kmax)))
+        se = np.where(np.isfinite(r_se), r_se, se1)
+        zk = r / se
+        if ((zk < -z) & (r < -0.1 * abs(r[0]))).any():
+            j = int(np.argmin(zk))
+            reasons.append(
+                f"oscillation: r_k dips to {r[j]:.3g} at lag {j + 1}, {-zk[j]:.1f} standard "
+                f"errors below zero (more than {z:.1f}), which b m^k cannot follow "
+                "(try fit='complex')"
+            )
+    tau = _tau(fit.m, 1.0)
+    for name, other in fits.items():
+        if name == chosen:
+            continue
+        t2 = _tau(other.m, 1.0)
+        if _disagree(tau, t2, boot.get(f"tau_{chosen}"), boot.get(f"tau_{name}")):
+            reasons.append(
+                f"the fits disagree: tau = {tau * dt:.4g} ({chosen}) against "
+                f"{t2 * dt:.4g} ({name}); m = {fit.m:.4f} against {other.m:.4f}"
+            )
+    if 0 < tau < np.inf and not 1.0 <= tau <= kmax:
+        where = "above the largest lag" if tau > kmax else "below one lag"
+        reasons.append(
+            f"tau outside the fitted lag range: tau = {tau:.3g} lags, {where} "
+            f"(lags 1..{kmax}); " + ("raise kmax" if tau > kmax else "m is set by r_1 alone")
+        )
+    return reasons
+
+
+def _disagree(t1: float, t2: float, b1: FloatArray | None, b2: FloatArray | None) -> bool:
+    """Whether two autocorrelation times (in lags) differ beyond the tolerance."""
+    if not (0 < t1 < np.inf and 0 < t2 < np.inf):
+        return (0 < t1 < np.inf) != (0 < t2 < np.inf)
+    diff = abs(t1 - t2)
+    if diff <= _DISAGREE * min(t1, t2):
+        return False
+    if b1 is not None and b2 is not None and b1.size >= 2:
+        with np.errstate(invalid="ignore"):
+            d = b1 - b2
+        d = d[np.isfinite(d)]
+        if d.size >= 2 and diff <= 2.0 * float(np.std(d, ddof=1)):
+            return False
+    return True
 
 
 def pooled_slopes(sums: LagSums, per: FloatArray | None, w: FloatArray | None) -> FloatArray:
@@ -372,10 +603,20 @@ def _bootstrap(
     n_boot: int,
     rng: np.random.Generator,
     k: FloatArray,
-) -> tuple[FloatArray, FloatArray]:
-    ms, rs = np.empty(n_boot), np.empty((n_boot, k.size))
+    names: list[str],
+    chosen: str,
+    start: FloatArray | None,
+) -> dict[str, FloatArray]:
+    """Replicas of r_k ("r"), of m of the chosen fit (key ``chosen``) and of tau (in
+    lags) of every fit ("tau_<name>"); the complex fit restarts from ``start``."""
+    out = {"r": np.empty((n_boot, k.size)), chosen: np.empty(n_boot)}
+    out |= {f"tau_{n}": np.empty(n_boot) for n in names}
     for i in range(n_boot):
         w = np.bincount(rng.integers(0, nb, nb), minlength=nb).astype(np.float64)
-        rs[i] = stat(w)
-        ms[i] = fit_exponential(k, rs[i])[1]
-    return ms, rs
+        out["r"][i] = r = stat(w)
+        for n in names:
+            f = run_fit(n, k, r, start if n == "complex" else None)
+            out[f"tau_{n}"][i] = _tau(f.m, 1.0)
+            if n == chosen:
+                out[chosen][i] = f.m
+    return out

@@ -193,7 +193,9 @@ def _bad_calls():
     br = ck.branching_ratio
     return [
         (lambda: br(np.array([1.0, np.nan, 2.0] * 20)), "counts", "finite"),
-        (lambda: br(-ok), "counts", "non-negative"),
+        (lambda: br(-ok, method="naive"), "counts", "non-negative"),
+        (lambda: br(ok, coefficients="stationarymean"), "coefficients", "one of"),
+        (lambda: br(ok, fit="exponential"), "fit", "one of"),
         (lambda: br(np.ones((2, 2, 2))), "counts", "1-D array"),
         (lambda: br(ok, method="ols"), "method", "one of"),
         (lambda: br(ok, kmax=60), "counts", "longer than 2 * kmax"),
