@@ -9,13 +9,18 @@ from crackle.events.avalanches import (
     concat_avalanches,
 )
 from crackle.events.shapes import ShapeSums
+from crackle.events.spikes import BinnedSpikes, Spikes, bin_spikes, read_spikes
 
 __all__ = [
     "DEFAULT_MAX_SHAPE_DURATION",
     "AvalancheAccumulator",
     "Avalanches",
+    "BinnedSpikes",
     "ShapeSums",
+    "Spikes",
     "avalanches_from_counts",
     "avalanches_from_trajectories",
+    "bin_spikes",
     "concat_avalanches",
+    "read_spikes",
 ]

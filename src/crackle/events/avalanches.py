@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -269,6 +270,7 @@ def avalanches_from_counts(
     threshold: float = 0.0,
     *,
     max_shape_duration: int | None = DEFAULT_MAX_SHAPE_DURATION,
+    raster: bool | None = None,
 ) -> Avalanches:
     """Avalanches in binned activity: runs of bins with activity above threshold.
 
@@ -277,10 +279,16 @@ def avalanches_from_counts(
     counts : array_like of shape (L,) or (n_trials, L)
         Activity per time bin (for example the number of active units), >= 0. Rows of
         a 2-D array are separate trials; no avalanche runs across a row boundary.
+        With ``raster=True`` a 2-D array is a raster of (n_units, L) instead, summed
+        over units into the population activity first.
     threshold : float
         A bin is active when its count is strictly greater than this.
     max_shape_duration : int or None
         As in :func:`avalanches_from_trajectories`.
+    raster : bool, optional
+        True: rows are units of one recording (pooled); False: rows are trials. A 2-D
+        NumPy array without it is taken as trials with a warning naming both choices
+        (a raster taken as trials splits every avalanche into one-unit pieces).
 
     Returns
     -------
@@ -297,9 +305,20 @@ def avalanches_from_counts(
     ([3.0, 3.0], [2, 1], 1)
     """
     func = "avalanches_from_counts"
+    is_ndarray_2d = isinstance(counts, np.ndarray) and counts.ndim == 2
     arr = np.asarray(counts, dtype=np.float64)
     if arr.ndim not in (1, 2):
         raise param_error("counts", func, "of shape (L,) or (n_trials, L)", f"shape {arr.shape}")
+    if raster is None and is_ndarray_2d and arr.shape[0] > 1:
+        warnings.warn(
+            f"avalanches_from_counts: taking the {arr.shape[0]} rows of counts as separate "
+            "trials; if they are units of one recording (a raster), pass raster=True to "
+            "pool them, or raster=False to keep them as trials and silence this warning",
+            UserWarning,
+            stacklevel=2,
+        )
+    if raster:
+        arr = arr.sum(axis=0) if arr.ndim == 2 else arr
     rows2d = check_2d(arr, "counts", func)
     if (rows2d < 0).any():
         raise param_error(
@@ -346,7 +365,7 @@ def avalanches_from_counts(
         shapes=shapes,
         n_empty=0,
         info={
-            "source": "counts",
+            "source": "raster" if raster else "counts",
             "threshold": thr,
             "n_trials": int(n_trials),
             "length": int(length),
