@@ -303,11 +303,12 @@ def print_row(row: dict[str, Any], first: bool) -> None:
 
 
 def meta(args: argparse.Namespace, seeds: list[int]) -> dict[str, Any]:
+    # Ask git about the crackle that was imported, wherever it lies.
+    where = Path(ck.__file__).parent
+
     def git(*cmd: str) -> str | None:
         try:
-            res = subprocess.run(
-                ["git", *cmd], capture_output=True, text=True, cwd=Path(__file__).parent
-            )
+            res = subprocess.run(["git", *cmd], capture_output=True, text=True, cwd=where)
         except OSError:
             return None
         return res.stdout.strip() if res.returncode == 0 else None
@@ -319,7 +320,10 @@ def meta(args: argparse.Namespace, seeds: list[int]) -> dict[str, Any]:
         "crackle": getattr(ck, "__version__", None),
         "crackle_path": str(Path(ck.__file__).parent),
         "git_commit": git("rev-parse", "HEAD"),
-        "git_dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+        # Uncommitted changes to crackle's own files (None: not in a git checkout).
+        "git_dirty": None
+        if (status := git("status", "--porcelain", "--untracked-files=no", "--", ".")) is None
+        else bool(status),
         "python": platform.python_version(),
         "numpy": np.__version__,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
@@ -359,7 +363,7 @@ def main() -> int:
     print(
         f"crackling_report defaults, {len(todo)} cases x {n_seeds} seeds; verdict read from "
         f"{info['verdict_source']}; crackle from {info['crackle_path']}, git {info['git_commit']}"
-        + (" (+ uncommitted changes)" if info["git_dirty"] else "")
+        + (" + uncommitted changes" if info["git_dirty"] else "")
     )
     t0 = time.perf_counter()
     rows = []
