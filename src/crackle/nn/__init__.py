@@ -7,7 +7,8 @@ imports torch; importing ``crackle.nn`` itself does.
 
 from __future__ import annotations
 
-from crackle.nn._modules import BatchNormTrainingWarning
+from crackle.nn._blocks import BlocksFallbackWarning
+from crackle.nn._modules import BatchNormTrainingWarning, ProbeModeWarning
 from crackle.nn.avalanches import (
     NetworkAvalanches,
     avalanche_exponents,
@@ -19,10 +20,14 @@ from crackle.nn.checkpoint import UnsafeCheckpointError, load_checkpoint
 from crackle.nn.probes import (
     BranchingResult,
     DynamicRangeResult,
+    GrowthRateResult,
     LyapunovResult,
+    LyapunovSpectrum,
     branching_parameter,
     dynamic_range,
     lyapunov_exponent,
+    lyapunov_spectrum,
+    random_direction_rate,
 )
 from crackle.nn.record import Recording, record
 from crackle.nn.recurrent import (
@@ -46,11 +51,15 @@ __all__ = [
     "MODEL_NAMES",
     "Add",
     "BatchNormTrainingWarning",
+    "BlocksFallbackWarning",
     "BranchingResult",
     "DynamicRangeResult",
+    "GrowthRateResult",
     "LyapunovResult",
+    "LyapunovSpectrum",
     "NetworkAvalanches",
     "PreActResNet",
+    "ProbeModeWarning",
     "Recording",
     "RecurrentCriticality",
     "UnsafeCheckpointError",
@@ -65,10 +74,12 @@ __all__ = [
     "layer_signals",
     "load_checkpoint",
     "lyapunov_exponent",
+    "lyapunov_spectrum",
     "network_avalanches",
     "plot_probe_table",
     "preact_resnet",
     "probe_table",
+    "random_direction_rate",
     "record",
     "recurrent_criticality",
     "resnet18",

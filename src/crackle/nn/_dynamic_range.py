@@ -15,7 +15,7 @@ from crackle.nn._modules import ModuleSpec, evaluating
 from crackle.nn._probe_utils import bcast, chunks, prepare, run_model, to_dict
 from crackle.nn.record import STATS, _Collector, output_tensor, signal_strength
 
-__all__ = ["DynamicRangeResult", "dynamic_range"]
+__all__ = ["SATURATION", "DynamicRangeResult", "dynamic_range"]
 
 
 @dataclass(frozen=True)
@@ -25,15 +25,25 @@ class DynamicRangeResult:
     Attributes
     ----------
     value : float
-        Delta of the model's output, in dB (NaN when the response is flat).
+        Delta of the model's output, in dB; NaN when it would not be a measurement
+        (``reason`` says why): a flat response, or one that does not saturate inside
+        the scanned intensities (a positively homogeneous network, F ~ s^p), whose
+        Delta would be set by the scan range and p alone.
     per_layer : ndarray of shape (L,)
-        Delta of each layer's response.
+        Delta of each layer's response (NaN likewise).
     intensities : ndarray of shape (n_s,)
         The intensities s scanned.
     response : ndarray of shape (n_s,)
         F(s) of the output; ``layer_response`` of shape (n_s, L) per layer.
     s_low, s_high : float
         s_0.1 and s_0.9 of the output.
+    top_slope : float
+        d log F / d log s of the output over the top decade of intensities (0 for a
+        saturated response; p for F ~ s^p).
+    max_slope : float
+        The largest such slope over the scan (between neighbouring intensities).
+    reason : str or None
+        Why ``value`` is NaN; None when it is a measurement.
     """
 
     value: float
@@ -46,6 +56,9 @@ class DynamicRangeResult:
     s_high: float
     stat: str
     n_samples: int
+    top_slope: float = float("nan")
+    max_slope: float = float("nan")
+    reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return to_dict(self)
@@ -62,7 +75,10 @@ class DynamicRangeResult:
                 ax.axvline(s, color="0.5", ls="--", lw=1)
         ax.set_xlabel("input intensity s")
         ax.set_ylabel(f"response F(s) ({self.stat})")
-        ax.set_title(f"Δ = {self.value:.1f} dB")
+        ax.set_title(
+            f"Δ = {self.value:.1f} dB" if self.reason is None else f"Δ undefined: {self.reason}",
+            fontsize=9 if self.reason else None,
+        )
         return ax
 
 
@@ -79,13 +95,44 @@ def _crossing(s: NDArray[np.float64], f: NDArray[np.float64], level: float) -> f
     return float(np.exp(np.log(s[i - 1]) + t * (np.log(s[i]) - np.log(s[i - 1]))))
 
 
-def _delta(s: NDArray[np.float64], f: NDArray[np.float64]) -> tuple[float, float, float]:
+#: A response saturates when its log-log slope over the top decade of the scan is
+#: below this fraction of its largest slope.
+SATURATION = 0.1
+
+
+def _slopes(s: NDArray[np.float64], f: NDArray[np.float64]) -> tuple[float, float]:
+    """(slope over the top decade, largest slope between neighbours) of log F vs log s."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lf, ls = np.log(f), np.log(s)
+        local = np.diff(lf) / np.diff(ls)
+        top = ls >= ls[-1] - np.log(10.0)
+        if top.sum() < 2:
+            top[-2:] = True
+        slope = (lf[top][-1] - lf[top][0]) / (ls[top][-1] - ls[top][0])
+    finite = local[np.isfinite(local)]
+    return float(slope), float(finite.max()) if finite.size else float("nan")
+
+
+def _delta(
+    s: NDArray[np.float64], f: NDArray[np.float64]
+) -> tuple[float, float, float, float, float, str | None]:
+    """(Delta, s_0.1, s_0.9, top slope, largest slope, reason it is NaN or None)."""
+    nan = float("nan")
     span = f[-1] - f[0]
-    if not np.isfinite(span) or span == 0:
-        return float("nan"), float("nan"), float("nan")
+    if not np.isfinite(span) or span <= 0:
+        return nan, nan, nan, nan, nan, "the response does not rise over the scan"
+    top, most = _slopes(s, f)
+    if not (most > 0) or not (top < SATURATION * most):
+        why = (
+            f"the response does not saturate: F still grows as s^{top:.2f} over the top "
+            f"decade (largest slope {most:.2f}), so F_max is the edge of the scan, not a "
+            "saturation level, and Delta would depend on the scan alone (a positively "
+            "homogeneous network, such as ReLU without biases, has F ~ s^2 everywhere)"
+        )
+        return nan, nan, nan, top, most, why
     phi = (f - f[0]) / span
     lo, hi = _crossing(s, phi, 0.1), _crossing(s, phi, 0.9)
-    return 10 * np.log10(hi / lo), lo, hi
+    return float(10 * np.log10(hi / lo)), lo, hi, top, most, None
 
 
 def dynamic_range(
@@ -105,10 +152,17 @@ def dynamic_range(
     the mean over inputs of its signal strength (``stat``, as in
     :func:`crackle.nn.record`). With F_0 and F_max the responses at the smallest and
     largest intensity scanned, s_x is the first intensity where
-    F(s_x) = F_0 + x (F_max - F_0) (linear interpolation in log s). A response that
-    saturates inside the range gives a range-independent Delta; one that does not
-    (a linear network: F ~ s^2 with the mean square) gives Delta set by the shape of
-    F alone (10 log10(3) = 4.77 dB for F ~ s^2 over a wide range).
+    F(s_x) = F_0 + x (F_max - F_0) (linear interpolation in log s).
+
+    Delta measures something only when F saturates inside the scan: F_max must be
+    the response's ceiling. A response still growing as a power at the top of the
+    scan (a positively homogeneous network: ReLU or linear layers without biases,
+    max pooling, batch norm at initialisation; F = c s^2 with the mean square) has
+    Delta = 10 log10(sqrt(0.9/0.1)) = 4.77 dB for any such network and any wide
+    scan, a number set by the exponent, not by the network. Such a response is
+    reported as NaN with the ``reason``: the output's (and each layer's) response is
+    called saturated when its log-log slope over the top decade of the scan is below
+    ``SATURATION`` (0.1) times its largest slope. The slopes are in the result.
 
     Parameters
     ----------
@@ -133,9 +187,14 @@ def dynamic_range(
     >>> res = ck.nn.dynamic_range(net, torch.randn(4, 8), intensities=[1e-3, 1.0, 10.0])
     >>> res.response.shape, res.layer_response.shape
     ((3,), (3, 1))
+    >>> res.value != res.value, res.reason.startswith("the response does not saturate")
+    (True, True)
+    >>> tanh = torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.Tanh())
+    >>> bool(ck.nn.dynamic_range(tanh, torch.randn(16, 8)).value > 5)
+    True
     """
     func = "dynamic_range"
-    x, named, bs = prepare(model, inputs, modules, batch_size, func)
+    runner, x, named, bs = prepare(model, inputs, modules, batch_size, func)
     stat = check_choice(stat, "stat", func, STATS)
     s = (
         np.logspace(-3, 3, 61)
@@ -154,14 +213,14 @@ def dynamic_range(
 
     resp, layer_resp = [], []
     with evaluating(model), torch.no_grad():
-        col = _Collector(model, named, reduce)
+        col = _Collector(runner, named, reduce)
         col.attach()
         try:
             for si in s:
                 col.rows.clear()
                 out_sig = [
                     signal_strength(
-                        output_tensor(run_model(model, xb * float(si), func), "output"), stat
+                        output_tensor(run_model(runner, xb * float(si), func), "output"), stat
                     )
                     for xb in chunks(xhat, bs)
                 ]
@@ -170,7 +229,7 @@ def dynamic_range(
         finally:
             col.detach()
     response, layers = np.asarray(resp), np.stack(layer_resp)
-    value, lo, hi = _delta(s, response)
+    value, lo, hi, top, most, reason = _delta(s, response)
     per_layer = np.array([_delta(s, layers[:, j])[0] for j in range(layers.shape[1])])
     return DynamicRangeResult(
         value=float(value),
@@ -183,4 +242,7 @@ def dynamic_range(
         s_high=hi,
         stat=stat,
         n_samples=int(x.shape[0]),
+        top_slope=top,
+        max_slope=most,
+        reason=reason,
     )

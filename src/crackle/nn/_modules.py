@@ -7,6 +7,11 @@ Layer selection (``modules=``), used by :func:`crackle.nn.record` and the probes
   parameters (Linear, convolutions, batch norm, ...).
 - ``"leaves"``: every leaf module, with or without parameters (ReLU, pooling,
   :class:`crackle.nn.Add`, ...): "every operation a layer".
+- ``"blocks"``: the network's blocks (a layer with its normalisation and activation,
+  a whole residual block, a transformer sub-block), found from the traced graph with
+  torch.fx, so that functional activations and residual sums are seen
+  (:mod:`crackle.nn._blocks`). The probes' default (``None`` there) is the blocks
+  whenever the model traces.
 - a module class or a tuple of classes: every submodule that is an instance.
 - a string: a glob pattern (:func:`fnmatch.fnmatchcase`) on the qualified names of
   ``model.named_modules()``, for example ``"layer1.*.conv*"``;
@@ -35,6 +40,7 @@ from crackle._validation import CrackleValueError, param_error
 __all__ = [
     "BatchNormTrainingWarning",
     "ModuleSpec",
+    "ProbeModeWarning",
     "as_input_tensor",
     "evaluating",
     "expected_input_shape",
@@ -42,6 +48,7 @@ __all__ = [
     "select_modules",
     "shape_error",
     "warn_if_training_batch_norm",
+    "warn_mode_switch",
 ]
 
 ModuleSpec = (
@@ -58,6 +65,34 @@ _BATCH_NORMS = (nn.modules.batchnorm._BatchNorm,)
 
 class BatchNormTrainingWarning(UserWarning):
     """A model with batch norm was run in training mode while recording."""
+
+
+class ProbeModeWarning(UserWarning):
+    """A probe ran a model that was in training mode in eval mode (and restored it)."""
+
+
+_MODE_DEPENDENT = (nn.modules.batchnorm._NormBase, nn.modules.dropout._DropoutNd)
+
+
+def warn_mode_switch(model: nn.Module, func: str) -> bool:
+    """Warn, at the user's line, that ``func`` switches ``model`` to eval mode: it is in
+    training mode and holds modules that behave differently there. True if warned."""
+    from crackle.nn._blocks import user_stacklevel
+
+    which = sorted(
+        {type(m).__name__ for m in model.modules() if isinstance(m, _MODE_DEPENDENT) and m.training}
+    )
+    if not which:
+        return False
+    warnings.warn(
+        f"{func} runs the model in eval mode, but it is in training mode ({', '.join(which)} "
+        "behave differently there: batch norm with running statistics, dropout off); the "
+        "probe measures the network as deployed and restores every module's mode after. "
+        "Call model.eval() before probing to say that this is what you want.",
+        ProbeModeWarning,
+        stacklevel=user_stacklevel(),
+    )
+    return True
 
 
 def _check_model(model: Any, func: str) -> nn.Module:
@@ -115,8 +150,8 @@ def select_modules(model: nn.Module, modules: ModuleSpec, func: str) -> list[tup
             raise param_error(
                 "modules",
                 func,
-                "None, 'leaves', a module class (or tuple of classes), a glob pattern, a "
-                "compiled regular expression, or a list of these",
+                "None, 'leaves', 'blocks', a module class (or tuple of classes), a glob "
+                "pattern, a compiled regular expression, or a list of these",
                 modules,
             )
         chosen = [(n, m) for n, m in named if any(_matches(n, m, s) for s in items)]

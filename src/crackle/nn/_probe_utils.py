@@ -12,7 +12,13 @@ from numpy.typing import NDArray
 from torch import nn
 
 from crackle._validation import check_int
-from crackle.nn._modules import ModuleSpec, as_input_tensor, select_modules, shape_error
+from crackle.nn._modules import (
+    ModuleSpec,
+    as_input_tensor,
+    select_modules,
+    shape_error,
+    warn_mode_switch,
+)
 
 
 def to_dict(obj: Any) -> dict[str, Any]:
@@ -41,13 +47,38 @@ def plot_per_layer(values: NDArray[Any], ylabel: str, ref: float, ax: Any) -> An
     return ax
 
 
+def resolve_modules(
+    model: nn.Module, modules: ModuleSpec, func: str
+) -> tuple[nn.Module, list[tuple[str, nn.Module]]]:
+    """The module to run and the layers to hook, for the probes' selection rule.
+
+    ``None`` (the probes' default): the blocks found by torch.fx when the model traces
+    (:mod:`crackle.nn._blocks`; for an ``nn.Sequential`` of blocks these are its
+    children), else the recorder's default (children of a Sequential, else leaves with
+    parameters). ``"blocks"``: the blocks, falling back on the module structure with a
+    warning. Anything else: :func:`crackle.nn._modules.select_modules`.
+    """
+    from crackle.nn._blocks import block_view
+
+    if modules is None or (isinstance(modules, str) and modules == "blocks"):
+        if not isinstance(model, nn.Module):
+            select_modules(model, None, func)  # raises the usual error
+        runner, named, how = block_view(model, func, explicit=modules is not None)
+        if how != "none":
+            return runner, named
+    return model, select_modules(model, modules, func)
+
+
 def prepare(
     model: nn.Module, inputs: Any, modules: ModuleSpec, batch_size: int, func: str
-) -> tuple[torch.Tensor, list[tuple[str, nn.Module]], int]:
-    named = select_modules(model, modules, func)
+) -> tuple[nn.Module, torch.Tensor, list[tuple[str, nn.Module]], int]:
+    """(module to run, inputs as a tensor, layers, batch size), all checked; warns
+    (pointing at the caller's line) when the probe will switch the model to eval mode."""
+    runner, named = resolve_modules(model, modules, func)
     bs = check_int(batch_size, "batch_size", func, low=1)
     x = as_input_tensor(inputs, model, func)
-    return x, named, bs
+    warn_mode_switch(model, func)
+    return runner, x, named, bs
 
 
 def as_seed(seed: Any, func: str) -> int:

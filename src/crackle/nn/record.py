@@ -204,7 +204,10 @@ def record(
     modules : selection, optional
         Which submodules to record: ``None`` (the default layers: the children of an
         ``nn.Sequential``, else every leaf module with parameters), ``"leaves"`` (every
-        leaf module), a module class or tuple of classes, a glob pattern on qualified
+        leaf module), ``"blocks"`` (the network's blocks, residual sums and functional
+        activations included, found with torch.fx; see :mod:`crackle.nn._blocks`: while
+        the block is open, the model's ``forward`` is its traced graph, which runs the
+        same operations), a module class or tuple of classes, a glob pattern on qualified
         names (``"layer1.*.conv*"``, :func:`fnmatch.fnmatchcase`), a compiled regular
         expression (``re.compile(r"layer\\d\\.0\\..*")``, matched with ``fullmatch``), or
         a list of these. A module returning a tuple (an LSTM) is recorded through the
@@ -245,7 +248,13 @@ def record(
     """
     func = "record"
     stat = check_choice(stat, "stat", func, STATS)
-    named = select_modules(model, modules, func)
+    runner: nn.Module = model
+    if isinstance(modules, str) and modules == "blocks":
+        from crackle.nn._probe_utils import resolve_modules
+
+        runner, named = resolve_modules(model, modules, func)
+    else:
+        named = select_modules(model, modules, func)
     training_bn = warn_if_training_batch_norm(model)
 
     def reduce(t: torch.Tensor, name: str) -> torch.Tensor:
@@ -261,6 +270,8 @@ def record(
     collector = _Collector(model, named, reduce, finalize)
     rec = Recording(collector, stat, training_bn)
     collector.attach()
+    if runner is not model:  # blocks found by torch.fx: run the traced graph (same ops)
+        model.forward = runner.forward  # type: ignore[method-assign]
     try:
         yield rec
     except RuntimeError as exc:
@@ -270,6 +281,8 @@ def record(
         raise clear from exc
     finally:
         collector.detach()
+        if runner is not model:
+            del model.forward
 
 
 def check_finite(signals: NDArray[np.float64], names: list[str], offset: int = 0) -> None:

@@ -15,6 +15,7 @@ import importlib
 import importlib.util
 import math
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,8 @@ from numpy.typing import ArrayLike
 from torch import nn
 
 from crackle._validation import CrackleValueError, check_int, param_error
-from crackle.nn._modules import ModuleSpec, as_input_tensor, evaluating, select_modules
-from crackle.nn._probe_utils import run_model
+from crackle.nn._modules import ModuleSpec, ProbeModeWarning, as_input_tensor, evaluating
+from crackle.nn._probe_utils import resolve_modules, run_model
 from crackle.nn.probes import branching_parameter, lyapunov_exponent
 
 __all__ = ["METRICS", "CriticalityMonitor"]
@@ -72,7 +73,8 @@ class CriticalityMonitor:
     run wrote after that checkpoint (their number is in ``n_discarded``).
 
     Columns: ``branching`` is :attr:`BranchingResult.value` (1 at criticality),
-    ``lyapunov`` is :attr:`LyapunovResult.value` (0 at criticality).
+    ``lyapunov`` is :attr:`LyapunovResult.value`, the largest Lyapunov exponent
+    lambda_max per layer (0 at criticality), as in :class:`CriticalityPenalty`.
 
     Parameters
     ----------
@@ -85,9 +87,9 @@ class CriticalityMonitor:
         Folder of the CSV (created at the first log) and of the TensorBoard events.
     metrics : sequence of {"branching", "lyapunov"}
     modules : selection, optional
-        The layers, as in :func:`crackle.nn.record`.
+        The layers, as in the probes (default: the model's blocks).
     n_directions : int
-        Directions per probe input.
+        Directions per probe input (branching parameter).
     seed : int
         Seed of the probes' directions.
     tensorboard : bool
@@ -131,7 +133,7 @@ class CriticalityMonitor:
         if not isinstance(log_dir, str | os.PathLike):
             raise param_error("log_dir", func, "a path", log_dir)
         self.log_dir = Path(log_dir)
-        select_modules(model, modules, func)
+        resolve_modules(model, modules, func)
         self.model = model
         self.probe_inputs = _check_probe_inputs(model, probe_inputs, func)
         self.modules = modules
@@ -149,16 +151,17 @@ class CriticalityMonitor:
 
     def measure(self) -> dict[str, float]:
         """The chosen metrics now, without logging."""
-        kw: dict[str, Any] = {
-            "modules": self.modules,
-            "n_directions": self.n_directions,
-            "seed": self.seed,
-        }
+        kw: dict[str, Any] = {"modules": self.modules, "seed": self.seed}
         out: dict[str, float] = {}
-        if "branching" in self.metrics:
-            out["branching"] = branching_parameter(self.model, self.probe_inputs, **kw).value
-        if "lyapunov" in self.metrics:
-            out["lyapunov"] = lyapunov_exponent(self.model, self.probe_inputs, **kw).value
+        with warnings.catch_warnings():
+            # measuring in eval mode in the middle of training is the point here
+            warnings.simplefilter("ignore", ProbeModeWarning)
+            if "branching" in self.metrics:
+                out["branching"] = branching_parameter(
+                    self.model, self.probe_inputs, n_directions=self.n_directions, **kw
+                ).value
+            if "lyapunov" in self.metrics:
+                out["lyapunov"] = lyapunov_exponent(self.model, self.probe_inputs, **kw).value
         return out
 
     def step(self, step: int, **scalars: Any) -> dict[str, float] | None:

@@ -2,14 +2,18 @@
 
 The network's distance from criticality is measured on the mini-batch with forward-mode
 Jacobian-vector products (dual numbers, :mod:`torch.autograd.forward_ad`): one pass of
-the batch carries a random unit tangent v per sample, and every selected layer's output
+the batch carries a unit tangent v per sample, and every selected layer's output
 carries J_l v, J_l the Jacobian of the network up to layer l. The tangents are ordinary
 differentiable tensors (reverse-over-forward), so ``penalty.backward()`` moves the
-weights toward sigma_l = 1 (or lambda_0 = 0). Layers are chosen as in
-:func:`crackle.nn.record`; the pass runs in eval mode, as the probes of
+weights toward sigma_l = 1 (or lambda_max = 0). For the branching ratios v is random;
+for the largest Lyapunov exponent it is the top right singular vector of the
+input-output Jacobian J, found first without gradients (as in
+:func:`crackle.nn.lyapunov_exponent`), so log |J v| = log s_1(J) and its gradient is
+that of s_1 (d s_1 = u_1^T dJ v_1 with v_1 held fixed). Layers are chosen as in the
+probes (default: the model's blocks); the pass runs in eval mode, as the probes of
 :mod:`crackle.nn.probes` do, whose measurements the penalty reproduces (the eps -> 0
-limit of :func:`crackle.nn.branching_parameter`, and exactly
-:func:`crackle.nn.lyapunov_exponent` for the same inputs, directions and seed).
+limit of :func:`crackle.nn.branching_parameter`, and
+:func:`crackle.nn.lyapunov_exponent` for the same inputs and seed).
 """
 
 from __future__ import annotations
@@ -24,8 +28,8 @@ from numpy.typing import ArrayLike
 from torch import nn
 
 from crackle._validation import CrackleValueError, check_choice, check_int, check_real, param_error
-from crackle.nn._modules import ModuleSpec, as_input_tensor, evaluating, select_modules
-from crackle.nn._probe_utils import run_model, unit_directions
+from crackle.nn._modules import ModuleSpec, as_input_tensor, evaluating
+from crackle.nn._probe_utils import full_precision, resolve_modules, run_model, unit_directions
 from crackle.nn.record import _Collector, output_tensor
 
 __all__ = ["KINDS", "CriticalityPenalty", "jvp_branching", "jvp_lyapunov"]
@@ -57,18 +61,26 @@ def _tangent_pass(
     per_unit: bool,
     seed: Seed,
     func: str,
+    top: tuple[int, float] | None = None,
 ) -> tuple[list[str], torch.Tensor, torch.Tensor, torch.Tensor]:
     """One dual pass of ``n_directions`` copies of the batch.
 
     Returns the layer names, the per-unit norm |v| of the input tangents (shape (M,),
     M = n_directions x n), the norms |J_l v| (shape (M, L)) and |J v| at the output
     (shape (M,)), all differentiable with respect to the parameters. Directions are
-    drawn as in the probes: one batch of unit vectors per direction, in order.
+    drawn as in the probes: one batch of unit vectors per direction, in order. With
+    ``top = (n_iter, tol)`` (and one direction) they are then turned into the top
+    right singular vectors of J by orthogonal iteration, as the probe does.
     """
-    named = select_modules(model, modules, func)
+    runner, named = resolve_modules(model, modules, func)
     x = as_input_tensor(inputs, model, func)
     gen = _generator(seed, func)
     v = torch.cat([unit_directions(x, gen) for _ in range(n_directions)])
+    if top is not None:
+        from crackle.nn._lyapunov import top_singular
+
+        with evaluating(model), full_precision():
+            v = top_singular(runner, x, named, 1, v, top[0], top[1], func).v.to(x.dtype)
     xs = x.repeat(n_directions, *[1] * (x.ndim - 1))
     m, n_in = xs.shape[0], x[0].numel()
     stash: list[torch.Tensor] = []
@@ -85,13 +97,13 @@ def _tangent_pass(
         return stash[-1].detach()
 
     with evaluating(model):
-        col = _Collector(model, named, reduce)
+        col = _Collector(runner, named, reduce)
         col.attach()
         try:
             with fwAD.dual_level(), warnings.catch_warnings():
                 # torch scripts its forward-AD decompositions on first use.
                 warnings.filterwarnings("ignore", "`torch.jit.script`", DeprecationWarning)
-                out = output_tensor(run_model(model, fwAD.make_dual(xs, v), func), "output")
+                out = output_tensor(run_model(runner, fwAD.make_dual(xs, v), func), "output")
                 out_norm = norm(fwAD.unpack_dual(out).tangent, out)
         finally:
             col.detach()
@@ -173,15 +185,20 @@ def jvp_lyapunov(
     inputs: ArrayLike | torch.Tensor,
     *,
     modules: ModuleSpec = None,
-    n_directions: int = 1,
     per_unit: bool = True,
+    n_iter: int = 30,
+    tol: float = 1e-6,
     seed: Seed = 0,
 ) -> torch.Tensor:
-    """Largest Lyapunov exponent lambda_0 = (1/L) log(|J v| / |v|), differentiable.
+    """Largest Lyapunov exponent lambda_max = (1/L) log s_1(J), differentiable.
 
-    The mean over samples and directions, L the number of selected layers: ``value``
-    of :func:`crackle.nn.lyapunov_exponent` for the same arguments. Parameters as in
-    :func:`jvp_branching`; returns a scalar tensor.
+    The mean over the samples, L the number of selected layers: ``value`` of
+    :func:`crackle.nn.lyapunov_exponent` for the same arguments (when the batch is
+    one batch of the probe). The top right singular vector v_1 of J is found
+    without gradients (orthogonal iteration, ``n_iter``, ``tol``), then one dual
+    pass carries it: log |J v_1| = log s_1, whose gradient with v_1 held fixed is
+    the gradient of s_1. Parameters as in :func:`jvp_branching`; returns a scalar
+    tensor.
 
     Examples
     --------
@@ -194,17 +211,18 @@ def jvp_lyapunov(
     True
     """
     func = "jvp_lyapunov"
-    nd = check_int(n_directions, "n_directions", func, low=1)
+    n_iter = check_int(n_iter, "n_iter", func, low=1)
+    tol = check_real(tol, "tol", func, low=0.0)
     names, v_norm, _, out_norm = _tangent_pass(
-        model, inputs, modules, nd, bool(per_unit), _check_seed(seed, func), func
+        model, inputs, modules, 1, bool(per_unit), _check_seed(seed, func), func, (n_iter, tol)
     )
     zero = out_norm <= 0
     if bool(zero.any()):
         # log |J v| is -inf for such a sample, and so is the mean: say how many.
         raise CrackleValueError(
-            f"{func}: the output perturbation vanished for {int(zero.sum())} of "
-            f"{zero.numel()} sample(s) (saturated or dead units); lambda_0 is -inf. "
-            "Use other inputs, or kind='branching'."
+            f"{func}: the output perturbation vanished (the Jacobian is zero) at "
+            f"{int(zero.sum())} of {zero.numel()} sample(s) (saturated or dead units); "
+            "lambda_max is -inf. Use other inputs, or kind='branching'."
         )
     return torch.log(out_norm / v_norm).mean() / len(names)
 
@@ -215,14 +233,18 @@ class CriticalityPenalty:
     ``kind="branching"``: weight x mean_l (log sigma_l)^2, sigma_l the branching ratio
     of layer l, the mean over the batch of |J_l v| / |J_(l-1) v| (:func:`jvp_branching`),
     zero when every layer passes perturbations on unchanged (sigma_l = 1).
-    ``kind="lyapunov"``: weight x lambda_0^2, lambda_0 = (1/L) log(|J v| / |v|) averaged
-    over the batch (:func:`jvp_lyapunov`), zero at the edge of chaos; it constrains
-    the product of the layers' gains only, the branching penalty each factor.
+    ``kind="lyapunov"``: weight x lambda_max^2, lambda_max = (1/L) log s_1(J) the
+    largest Lyapunov exponent averaged over the batch (:func:`jvp_lyapunov`), zero at
+    the edge of chaos; it constrains the product of the layers' gains along the
+    fastest-growing direction only, the branching penalty each factor.
 
     Both are computed by one forward-mode pass of the batch (eval mode: dropout off,
     batch norm with its running statistics, every module's mode restored after) and
-    are differentiable: the result is part of the autograd graph. It costs about one
-    extra forward and backward pass; pass a slice of the batch to make it cheaper.
+    are differentiable: the result is part of the autograd graph. The branching
+    penalty costs about one extra forward and backward pass; the Lyapunov penalty
+    adds the search for the top direction (``n_iter`` sweeps at most, each about
+    three backward passes; a few suffice in deep networks, where the gap between
+    singular values is large). Pass a slice of the batch to make either cheaper.
 
     Parameters
     ----------
@@ -230,10 +252,11 @@ class CriticalityPenalty:
     weight : float
         lambda >= 0, the penalty's weight.
     modules : selection, optional
-        The layers, as in :func:`crackle.nn.record` (default: the children of a
-        Sequential, else the leaf modules with parameters).
+        The layers, as in the probes (default: the model's blocks).
     n_directions : int
-        Random unit directions per input.
+        Random unit directions per input (branching only).
+    n_iter, tol : int, float
+        The top-direction search of the Lyapunov penalty (:func:`jvp_lyapunov`).
     per_unit : bool
         Per-unit norms (as the probes), or plain L2 norms.
     seed : int, torch.Generator or None
@@ -272,6 +295,8 @@ class CriticalityPenalty:
         n_directions: int = 1,
         per_unit: bool = True,
         seed: Seed = None,
+        n_iter: int = 10,
+        tol: float = 1e-4,
     ) -> None:
         func = "CriticalityPenalty"
         self.kind = check_choice(kind, "kind", func, KINDS)
@@ -282,6 +307,8 @@ class CriticalityPenalty:
             raise param_error("per_unit", func, "True or False", per_unit)
         self.per_unit = per_unit
         self.seed = _check_seed(seed, func)
+        self.n_iter = check_int(n_iter, "n_iter", func, low=1)
+        self.tol = check_real(tol, "tol", func, low=0.0)
 
     def __repr__(self) -> str:
         return (
@@ -291,16 +318,12 @@ class CriticalityPenalty:
         )
 
     def distance(self, model: nn.Module, inputs: ArrayLike | torch.Tensor) -> torch.Tensor:
-        """The unweighted distance: mean_l (log sigma_l)^2, or lambda_0^2."""
-        kw: dict[str, Any] = {
-            "modules": self.modules,
-            "n_directions": self.n_directions,
-            "per_unit": self.per_unit,
-            "seed": self.seed,
-        }
+        """The unweighted distance: mean_l (log sigma_l)^2, or lambda_max^2."""
+        kw: dict[str, Any] = {"modules": self.modules, "per_unit": self.per_unit, "seed": self.seed}
         if self.kind == "branching":
-            return torch.log(jvp_branching(model, inputs, **kw)).square().mean()
-        return jvp_lyapunov(model, inputs, **kw).square()
+            sigma = jvp_branching(model, inputs, n_directions=self.n_directions, **kw)
+            return torch.log(sigma).square().mean()
+        return jvp_lyapunov(model, inputs, n_iter=self.n_iter, tol=self.tol, **kw).square()
 
     def __call__(self, model: nn.Module, inputs: ArrayLike | torch.Tensor) -> torch.Tensor:
         """weight x :meth:`distance`, a differentiable scalar tensor."""
