@@ -1,6 +1,6 @@
 """Calibration of crackling_report's verdict on ground truths and nulls.
 
-    python benchmarks/bench_verdict.py                # 10 seeds, every case (about an hour)
+    python benchmarks/bench_verdict.py                # 10 seeds, every case (tens of minutes)
     python benchmarks/bench_verdict.py --quick        # 3 seeds, at most 2 x 10^5 avalanches
     python benchmarks/bench_verdict.py --seeds 20 --json verdict.json
     python benchmarks/bench_verdict.py --only "GW|lognormal"   # cases whose name matches
