@@ -36,6 +36,12 @@ def analyze(
         "--min-tail-fraction",
         help="Search x_min only where the tail keeps at least this fraction (e.g. 0.1).",
     ),
+    bin_width: str | None = typer.Option(
+        None, "--bin", help="Spike files: bin width, 'iei' (mean inter-event interval) or a number."
+    ),
+    spike_columns: str | None = typer.Option(
+        None, "--spike-columns", help="Spike tables: TIME,UNIT column names (default time,unit)."
+    ),
 ) -> None:
     """Crackling report (table on screen, report.json and figures) of measured avalanches."""
     from crackle.io.rundir import RunDir
@@ -44,6 +50,11 @@ def analyze(
 
     if not source.exists():
         raise FileNotFoundError(f"no such file or directory: {source}")
+    from crackle.cli.analyze_spikes import is_spike_file, run_spike_analysis
+
+    if is_spike_file(source, bin_width):
+        run_spike_analysis(source, out=out, bin_width=bin_width, columns=spike_columns)
+        return
     with progress_bar() as progress:
         task = progress.add_task("reading", total=2)
         if source.is_dir():

@@ -1,0 +1,85 @@
+"""Figures of a spike analysis: exponents against bin width, MR, data against nulls."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from crackle.report.figures import save_figure
+
+if TYPE_CHECKING:
+    from crackle.stats.neural import BinScan
+    from crackle.stats.spike_analysis import SpikeAnalysis
+
+__all__ = ["bin_scan_figure", "null_figure", "save_spike_figures"]
+
+
+def bin_scan_figure(scan: BinScan, fig: Any = None) -> Any:
+    """Left: tau and alpha against the bin width (in IEIs); right: both 1/(sigma nu z).
+
+    Critical avalanches keep the scaling relation (the two right-hand curves together)
+    while tau and alpha drift with the bin (Beggs & Plenz 2003).
+    """
+    from matplotlib.figure import Figure
+
+    fig = fig or Figure(figsize=(9, 3.6), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2)
+    f = scan.factors
+    ax1.errorbar(f, scan.tau, yerr=scan.tau_err, fmt="o-", label="tau (sizes)")
+    ax1.errorbar(f, scan.alpha, yerr=scan.alpha_err, fmt="s-", label="alpha (durations)")
+    ax1.axhline(1.5, color="grey", lw=0.8, ls=":")
+    ax1.axhline(2.0, color="grey", lw=0.8, ls=":")
+    ax1.set_xscale("log", base=2)
+    ax1.set_xlabel("bin width / mean IEI")
+    ax1.set_ylabel("exponent")
+    ax1.legend(frameon=False, fontsize=8)
+    ax2.plot(f, scan.inv_snz_fitted, "o-", label="fitted, <S>(T)")
+    ax2.plot(f, scan.inv_snz_predicted, "s--", label="(alpha - 1)/(tau - 1)")
+    ax2.set_xscale("log", base=2)
+    ax2.set_xlabel("bin width / mean IEI")
+    ax2.set_ylabel("1/(σνz)")
+    ax2.legend(frameon=False, fontsize=8)
+    ax2.set_title(f"mean IEI = {scan.iei:.3g}", fontsize=9)
+    return fig
+
+
+def null_figure(res: SpikeAnalysis, fig: Any = None) -> Any:
+    """The data (a star) against each surrogate kind (dots): tau, m, kappa, DCC."""
+    from matplotlib.figure import Figure
+
+    keys = ("tau", "m", "kappa", "dcc")
+    fig = fig or Figure(figsize=(10, 3.0), layout="constrained")
+    axes = fig.subplots(1, len(keys))
+    kinds = [k for k in res.nulls if k != "data"]
+    data = res.nulls["data"][0]
+    for ax, key in zip(axes, keys, strict=True):
+        for i, kind in enumerate(kinds):
+            v = [r[key] for r in res.nulls[kind] if r.get(key) is not None]
+            ax.plot(np.full(len(v), i), v, "o", alpha=0.7)
+        if data.get(key) is not None:
+            ax.axhline(data[key], color="k", lw=1.2, label="data")
+        ax.set_xticks(range(len(kinds)), kinds, rotation=20, fontsize=8)
+        ax.set_xlim(-0.5, max(len(kinds) - 0.5, 0.5))
+        ax.set_title(key, fontsize=9)
+    axes[0].legend(frameon=False, fontsize=8)
+    return fig
+
+
+def save_spike_figures(res: SpikeAnalysis, directory: str | Path) -> list[Path]:
+    """Write the spike figures (PNG) into ``directory``; return their paths."""
+    from matplotlib.figure import Figure
+
+    from crackle.report.figures import report_figure
+
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [save_figure(report_figure(res.report), out / "summary.png")]
+    paths.append(save_figure(bin_scan_figure(res.scan), out / "exponents_vs_bin.png"))
+    fig = Figure(figsize=(5.5, 4.0), layout="constrained")
+    res.mr.plot(ax=fig.add_subplot())
+    paths.append(save_figure(fig, out / "branching_ratio.png"))
+    if len(res.nulls) > 1:
+        paths.append(save_figure(null_figure(res), out / "nulls.png"))
+    return paths
