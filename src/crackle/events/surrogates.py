@@ -77,7 +77,8 @@ def isi_shuffle(spikes: Spikes, seed: SeedLike = None) -> Spikes:
     new_isi = isi[perm]
     start_of = np.maximum.accumulate(np.where(first, np.arange(u.size), 0))
     cs = np.cumsum(new_isi)
-    times = t[start_of] + cs - cs[start_of]
+    times = t[start_of] + (cs - cs[start_of])
+    times[first] = t[first]  # exact, whatever the rounding of the running sums
     return Spikes.from_arrays(
         times,
         u,
