@@ -12,7 +12,7 @@ from crackle.cli.main import _register, app
 from crackle.experiments import fss as fss_mod
 from crackle.experiments.fss import FSSConfig, finite_size_scaling
 
-pytestmark = pytest.mark.slow  # about 30 s on 2 cores
+pytestmark = pytest.mark.slow  # about a minute on 2 cores
 
 TINY = FSSConfig(
     widths=(16, 32),
@@ -40,10 +40,78 @@ def test_each_width_keeps_its_straightest_offset_and_enough_avalanches(tiny_run)
         assert w.report.n >= TINY.n_avalanches
         assert w.avalanches.shapes is not None
         assert (w.avalanches.sizes > 0).all()  # excess sizes: every layer is above q0
+        # The same avalanches' total sizes: N q0 T more (Ghavasieh et al.'s definition).
+        np.testing.assert_allclose(
+            w.sizes_of("total"), w.avalanches.sizes + w.width * TINY.q0 * w.avalanches.durations
+        )
+        assert w.other_report.n == w.report.n
+        assert w.exponent("tau_excess")[0] == w.report.tau
+        assert w.exponent("tau_total")[0] == w.other_report.tau
     assert set(res.extrapolations) <= set(fss_mod.EXPONENTS)
     assert "alpha" in res.extrapolations
     row_inf = res.table()[-1]
     assert row_inf["alpha"] == pytest.approx(res.extrapolations["alpha"].intercept)
+    assert row_inf["alpha_sys"] == res.extrapolations["alpha"].intercept_sys
+    # Two widths: no degree of freedom left, chi^2/dof undefined (NaN) in both places.
+    np.testing.assert_equal(row_inf["alpha_chi2_dof"], res.extrapolations["alpha"].chi2_dof)
+
+
+def test_the_choice_of_sigma_w2_is_a_systematic_error(tiny_run):
+    """The plateau holds the offsets within offset_tolerance of the best straightness,
+    each with exponents of its own scan; half their spread is each width's systematic
+    error, combined with the fitting window's and carried into the 1/N fit."""
+    _, res = tiny_run
+    for w in res.widths:
+        best = min(p.durations.rms for p in w.scan)
+        on = [p for p in w.scan if p.plateau]
+        assert {p.offset for p in on} == {
+            p.offset for p in w.scan if p.durations.rms <= best * (1 + TINY.offset_tolerance)
+        }
+        assert w.offset in {p.offset for p in on}
+        assert all(not p.exponents for p in w.scan if not p.plateau)
+        for k in fss_mod.EXPONENTS:
+            vals = [p.exponents[k] for p in on if np.isfinite(p.exponents[k])]
+            spread = (max(vals) - min(vals)) / 2 if len(vals) >= 2 else 0.0
+            assert w.offset_sys[k] == pytest.approx(spread)
+            window, offset = w.systematic(k)
+            assert offset == w.offset_sys[k]
+            assert w.sys(k) == pytest.approx(np.hypot(window, offset))
+            row = w.to_dict()["exponents"][k]
+            assert row["sys"] == pytest.approx(w.sys(k))
+    for k, e in res.extrapolations.items():
+        np.testing.assert_allclose(e.systematic, [w.sys(k) for w in res.widths])
+    d = res.to_dict()
+    assert d["table"][-1]["width"] is None  # N -> infinity: inf is null in JSON
+    assert "alpha_sys" in d["table"][-1]
+    from crackle.io.atomic import json_text
+
+    back = json.loads(json_text(d))  # as fss.json is written: NaN and inf as null
+    assert back["extrapolations"]["alpha"]["intercept_sys"] == pytest.approx(
+        res.extrapolations["alpha"].intercept_sys
+    )
+
+
+def test_a_poor_1_over_n_fit_is_a_note():
+    from crackle.experiments.fss import _extrapolate
+
+    class Fake:
+        def __init__(self, width, value):
+            self.width, self.value = width, value
+
+        def exponent(self, name):
+            return self.value, 1e-4
+
+        def sys(self, name):
+            return 0.0
+
+    # Curved in 1/N far beyond errors of 1e-4: every exponent's fit is poor.
+    fakes = [Fake(n, 1.5 + 10 / n + 4000 / n**2) for n in (50, 100, 200, 400)]
+    ext, notes = _extrapolate(fakes)
+    assert all(e.poor_fit for e in ext.values())
+    assert len(notes) == len(fss_mod.EXPONENTS)
+    assert all("1/N fit is poor" in n for n in notes)
+    line = [Fake(n, 1.5 + 10 / n) for n in (50, 100, 200, 400)]
+    assert _extrapolate(line)[1] == []
 
 
 def test_run_directory_and_resume_without_recomputing(tiny_run, monkeypatch):
@@ -65,7 +133,35 @@ def test_run_directory_and_resume_without_recomputing(tiny_run, monkeypatch):
         np.testing.assert_array_equal(a.avalanches.sizes, b.avalanches.sizes)
         assert a.report.alpha == b.report.alpha
     with pytest.raises(FileExistsError, match="other parameters"):
-        finite_size_scaling(FSSConfig(**{**TINY.to_dict(), "seed": 4}), out=out)
+        finite_size_scaling(replace(TINY, seed=4), out=out)
+    # The other size definition, or a width begun before sizes had the factor N (no
+    # size definition in its config), is refused, not mixed in.
+    with pytest.raises(FileExistsError, match="other parameters"):
+        finite_size_scaling(replace(TINY, sizes="total"), out=out)
+    old = out.parent / (out.name + "-old") / "widths" / "N16"
+    old.mkdir(parents=True)
+    config = json.loads((out / "widths" / "N16" / "config.json").read_text())
+    del config["parameters"]["size_definition"]
+    (old / "config.json").write_text(json.dumps(config))
+    with pytest.raises(FileExistsError, match="other parameters"):
+        finite_size_scaling(TINY, out=old.parent.parent)
+
+
+def test_both_size_definitions_measure_the_same_avalanches(tiny_run):
+    """A run with total sizes simulates the same avalanches (same random streams): its
+    own report is the excess run's second report and the other way round."""
+    _, res = tiny_run
+    tot = finite_size_scaling(replace(TINY, widths=(16,), sizes="total")).widths[0]
+    exc = res.widths[0]
+    assert tot.offset == exc.offset
+    np.testing.assert_array_equal(tot.avalanches.durations, exc.avalanches.durations)
+    np.testing.assert_allclose(tot.avalanches.sizes, exc.sizes_of("total"), rtol=1e-9)
+    np.testing.assert_allclose(tot.sizes_of("excess"), exc.avalanches.sizes, rtol=1e-6)
+    for k in ("tau_excess", "tau_total", "alpha", "inv_snz_excess", "inv_snz_total"):
+        assert tot.exponent(k)[0] == pytest.approx(exc.exponent(k)[0], abs=1e-6)
+    assert tot.report.tau == pytest.approx(exc.other_report.tau, abs=1e-6)
+    # The collapse is of each run's own profiles: total and excess profiles differ.
+    assert tot.exponent("inv_snz_collapse")[0] != exc.exponent("inv_snz_collapse")[0]
 
 
 def test_scan_blocks_are_reused_by_the_main_run():
@@ -95,9 +191,13 @@ def test_cli_runs_and_reports_bad_input(tmp_path):
     runner = CliRunner()
     args = ["experiment", "fss", "--out", str(tmp_path / "cli"), "--widths", "16,32"]
     args += ["--depth", "30", "--offsets", "1,3", "--n-avalanches", "300", "--n-scan", "400"]
-    result = runner.invoke(app, args)
+    result = runner.invoke(app, [*args, "--sizes", "total"])
     assert result.exit_code == 0, result.output
-    assert "N → ∞" in result.output or "∞" in result.output
+    assert "total sizes" in result.output
+    assert "χ²/dof" in result.output
+    assert "∞" in result.output
+    data = json.loads((tmp_path / "cli" / "fss.json").read_text())
+    assert data["config"]["sizes"] == "total"
     assert (tmp_path / "cli" / "figures" / "fss_summary.png").exists()
     bad = runner.invoke(app, ["experiment", "fss", "--widths", "16,x", "--out", str(tmp_path)])
     assert bad.exit_code == 2
@@ -105,6 +205,9 @@ def test_cli_runs_and_reports_bad_input(tmp_path):
     bad = runner.invoke(app, ["experiment", "fss", "--widths", "", "--out", str(tmp_path)])
     assert bad.exit_code == 2
     assert "'widths'" in bad.output
+    bad = runner.invoke(app, ["experiment", "fss", "--sizes", "area", "--out", str(tmp_path)])
+    assert bad.exit_code == 2
+    assert "'sizes'" in bad.output
 
 
 @pytest.mark.parametrize(
@@ -118,11 +221,13 @@ def test_cli_runs_and_reports_bad_input(tmp_path):
         ({"q0": 0.0}, "'q0'"),
         ({"method": "exact"}, "'method'"),
         ({"n_avalanches": 10}, "'n_avalanches'"),
+        ({"sizes": "area"}, "'sizes'"),
+        ({"offset_tolerance": -0.1}, "'offset_tolerance'"),
     ],
 )
 def test_bad_config(change, name):
     with pytest.raises(ValueError, match=name):
-        FSSConfig(**{**TINY.to_dict(), **change})
+        replace(TINY, **change)
 
 
 def test_a_scan_point_too_short_to_judge_is_skipped_not_fatal():

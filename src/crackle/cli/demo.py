@@ -27,14 +27,22 @@ def demo(
         1.0, "--m", help="Branching ratio (branching; 1 is critical).", min=0.0
     ),
     seed: int = typer.Option(0, "--seed", help="Random seed.", min=0),
+    sizes: str = typer.Option(
+        "excess",
+        "--sizes",
+        help="Avalanche size (gaussian): 'excess' N Σ (q^l - q0), the area above threshold, "
+        "or 'total' N Σ q^l, Ghavasieh et al.'s accumulated signal strength.",
+    ),
 ) -> None:
     """A critical system -> avalanches -> crackling report and figures.
 
     Default: a Gaussian-initialised tanh network of width 128 and depth 400 at
     sigma_w^2 = 1 + 2/N, sigma_b = 0 (near criticality after the finite-width
-    correction), inputs of signal strength q0 = 1e-3 = the threshold (seed 002, Fig. 2).
-    Its avalanches are random-walk excursions of log q: durations close to alpha = 3/2,
-    excess sizes S - q0 T (the sizes reported) close to tau = 4/3.
+    correction), inputs of signal strength q0 = 1e-3 = the threshold (Ghavasieh et al.
+    2025, Fig. 2). Its avalanches are random-walk excursions of log q: durations close
+    to alpha = 3/2, excess sizes N Σ (q^l - q0) (the default ``--sizes excess``) close
+    to tau = 4/3; total sizes N Σ q^l (``--sizes total``) give a steeper tau (about
+    1.55 at N -> infinity, docs/fss.md).
     ``--source branching``: a critical branching process, whose exponents are known
     exactly (tau = 3/2, alpha = 2, 1/(sigma nu z) = 2).
     """
@@ -43,11 +51,13 @@ def demo(
 
     if source not in ("gaussian", "branching"):
         raise ValueError(f"--source must be 'gaussian' or 'branching'; got {source!r}")
+    if sizes not in ("excess", "total"):
+        raise ValueError(f"--sizes must be 'excess' or 'total'; got {sizes!r}")
     run = RunDir.create(out)
     min_tail_fraction = None
     with progress_bar() as progress:
         if source == "gaussian":
-            from crackle.sim.gaussian import gaussian_avalanches
+            from crackle.sim.gaussian import SIZE_DEFINITIONS, gaussian_avalanches
 
             sw = 1.0 + 2.0 / width
             params = {
@@ -59,7 +69,8 @@ def demo(
                 "sigma_b2": 0.0,
                 "q0": 1e-3,
                 "method": "marginal",
-                "sizes": "excess",
+                "sizes": sizes,
+                "size_definition": SIZE_DEFINITIONS[sizes],
                 "n": n,
                 "seed": seed,
             }
@@ -73,7 +84,7 @@ def demo(
                 n,
                 q0=1e-3,
                 method="marginal",
-                sizes="excess",
+                sizes=sizes,
                 seed=seed,
                 progress=lambda done: progress.update(task, completed=done),
             )
@@ -82,10 +93,13 @@ def demo(
             # searched where the tail keeps at least 10%, as the FSS experiment does.
             min_tail_fraction = 0.1
             title = f"crackle demo: tanh network, N = {width}, L = {depth}, σ_w² = 1 + 2/N"
-            exact = (
-                "sizes are excess sizes S - q0 T = sum of (q^l - q0); random-walk values: "
-                "tau = 4/3, alpha = 3/2, 1/(σνz) = 3/2"
-            )
+            exact = {
+                "excess": "sizes are excess sizes S = N Σ (q^l - q0); random-walk values: "
+                "tau = 4/3, alpha = 3/2, 1/(σνz) = 3/2",
+                "total": "sizes are total sizes S = N Σ q^l (Ghavasieh et al.); random-walk "
+                "values for the excess size and durations: tau = 4/3, alpha = 3/2; the "
+                "total size's tau is steeper (about 1.55 at N → ∞, docs/fss.md)",
+            }[sizes]
         else:
             from crackle.sim.branching import branching_process
 

@@ -38,12 +38,25 @@ def fss(
     resample_every: int = typer.Option(1024, help="Inputs per weight draw ('matrix', 'gram')."),
     seed: int = typer.Option(0, min=0, help="Random seed."),
     device: str = typer.Option("cpu", help="'cpu' or 'cuda'."),
+    sizes: str = typer.Option(
+        "excess",
+        help="Avalanche size: 'excess' N Σ (q^l - q0) (area above threshold) or 'total' "
+        "N Σ q^l (Ghavasieh et al.'s accumulated signal strength).",
+    ),
+    offset_tolerance: float = typer.Option(
+        0.2,
+        help="Offsets whose straightness rms is within this fraction of the best form the "
+        "plateau whose spread gives the systematic error of the choice of sigma_w^2.",
+    ),
 ) -> None:
     """Avalanches at several widths, sigma_w^2 scanned for straight power laws,
-    exponents extrapolated to infinite width (seed 002, Fig. 2).
+    exponents extrapolated to infinite width (Ghavasieh et al. 2025, Fig. 2).
 
-    Finished widths are kept in OUT/widths/N<width>/ and skipped on a re-run, so an
-    interrupted experiment resumes. Writes OUT/fss.json and OUT/figures/fss_*.png.
+    Each exponent reads value ± statistical ± systematic error (fitting window and
+    choice of sigma_w^2); at N → ∞ the 1/N fit's chi^2/dof follows, and a note says
+    when the fit is poor. Finished widths are kept in OUT/widths/N<width>/ and skipped
+    on a re-run, so an interrupted experiment resumes. Writes OUT/fss.json and
+    OUT/figures/fss_*.png.
     """
     from crackle.experiments.fss import EXPONENTS, FSSConfig, finite_size_scaling
     from crackle.io.rundir import RunDir
@@ -61,6 +74,8 @@ def fss(
         resample_every=resample_every,
         seed=seed,
         device=device,
+        sizes=sizes,
+        offset_tolerance=offset_tolerance,
     )
     # Rough total of complete avalanches: the scans give about half their inputs.
     total = len(cfg.widths) * (cfg.n_avalanches + len(cfg.offsets) * cfg.n_scan // 2)
@@ -75,15 +90,23 @@ def fss(
         paths = save_fss_figures(res, RunDir(out).figures)
     from rich.table import Table
 
-    table = Table(title="finite-size scaling", title_justify="left")
+    table = Table(
+        title=f"finite-size scaling ({cfg.sizes} sizes; value ± stat ± sys)",
+        title_justify="left",
+    )
     table.add_column("N", justify="right")
     table.add_column("σ_w²", justify="right")
     for name in EXPONENTS:
         table.add_column(name, justify="right")
     for row in res.table():
-        cells = ["∞" if row["width"] == float("inf") else f"{row['width']:.0f}"]
+        at_inf = row["width"] == float("inf")
+        cells = ["∞" if at_inf else f"{row['width']:.0f}"]
         cells.append(f"{row['sigma_w2']:.4f}")
-        cells += [f"{row[k]:.3f} ± {row[k + '_err']:.3f}" for k in EXPONENTS]
+        for k in EXPONENTS:
+            cell = f"{row[k]:.3f} ± {row[k + '_err']:.3f} ± {row[k + '_sys']:.3f}"
+            if at_inf:
+                cell += f"\nχ²/dof {row[k + '_chi2_dof']:.1f}"
+            cells.append(cell)
         table.add_row(*cells)
     console.print(table)
     if res.nearest is not None:

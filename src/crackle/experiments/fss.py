@@ -1,9 +1,12 @@
-"""Finite-size scaling of avalanches in Gaussian deep networks (seed 002, Fig. 2).
+"""Finite-size scaling of avalanches in Gaussian deep networks (Ghavasieh et al. 2025,
+arXiv 2509.22649, Fig. 2).
 
 For each width N: scan sigma_w^2 = 1 + c/N over offsets c, keep the value whose
 log-log duration distribution is straightest, simulate until ``n_avalanches`` complete
-avalanches, run the crackling battery; then extrapolate each exponent linearly in 1/N
-to N -> infinity and name the nearest universality class.
+avalanches, run the crackling battery; the offsets nearly as straight (the plateau) give
+each exponent a systematic error from the choice of sigma_w^2. Then extrapolate each
+exponent linearly in 1/N to N -> infinity, with statistical and systematic errors and
+the fit's chi^2/dof, and name the nearest universality class. docs/fss.md.
 """
 
 from __future__ import annotations
@@ -26,19 +29,19 @@ from crackle.experiments._fss_results import (
     FSSResult,
     ScanPoint,
     WidthResult,
+    _source,
+    report_exponent,
 )
 from crackle.io.atomic import write_json
 from crackle.io.rundir import RunDir
 from crackle.io.tables import AvalancheWriter
-from crackle.stats.crackling import crackling_report, xmin_window
+from crackle.stats.crackling import CracklingReport, crackling_report
 from crackle.stats.finite_size import (
     FiniteSizeExtrapolation,
     Straightness,
     extrapolate_to_infinite_size,
     straightness,
 )
-from crackle.stats.powerlaw import fit_power_law
-from crackle.stats.scaling import ScalingFit, fit_size_duration
 from crackle.stats.universality import nearest_class
 
 __all__ = [
@@ -73,7 +76,7 @@ def _blocks(
         dtype=cfg.dtype,
         method=cfg.method,
         start_draw=start,
-        sizes="excess",
+        sizes=cfg.sizes,
     )
 
 
@@ -137,6 +140,10 @@ def _width(
     sub = None if run is None else RunDir.create(run.path / "widths" / f"N{width}")
     if sub is not None and sub.report.exists() and sub.avalanches.exists():
         return _load_width(cfg, width, sub)
+    if sub is not None and sub.config.exists():
+        # Begun with other parameters (another size definition, sizes before the
+        # width factor N): refused before anything is simulated.
+        sub.claim(_width_config(cfg, width))
     scans: list[ScanPoint] = []
     kept: dict[float, tuple[AvalancheAccumulator, int]] = {}
     for c in cfg.offsets:
@@ -153,6 +160,16 @@ def _width(
             f"spread over 4 logarithmic bins with 10 values each (width {width})",
             cfg.n_scan,
         )
+    # The plateau: offsets as straight as the best within the tolerance. Their
+    # exponents, each measured on its own scan avalanches, give the systematic error of
+    # the choice of sigma_w^2.
+    limit = best.durations.rms * (1.0 + cfg.offset_tolerance)
+    scans = [
+        replace(p, plateau=True, exponents=_scan_exponents(cfg, width, kept[p.offset][0]))
+        if p.durations.rms <= limit
+        else p
+        for p in scans
+    ]
     acc, nxt = kept[best.offset]
     del kept
     if acc.n < cfg.n_avalanches:
@@ -165,7 +182,13 @@ def _width(
             start=nxt,
             progress=progress,
         )
-    info = {"width": width, "sigma_w2": best.sigma_w2, "q0": cfg.q0, "depth": cfg.depth}
+    info = {
+        "width": width,
+        "sigma_w2": best.sigma_w2,
+        "q0": cfg.q0,
+        "depth": cfg.depth,
+        "sizes": cfg.sizes,
+    }
     av = replace(acc.compute(), info=info)
     result = _analyse(cfg, width, best.offset, tuple(scans), av)
     if sub is not None:
@@ -173,30 +196,83 @@ def _width(
     return result
 
 
+def _reports(
+    cfg: FSSConfig, width: int, av: Avalanches, *, n_boot: int | None = None
+) -> tuple[CracklingReport, CracklingReport]:
+    """The crackling report of ``av`` (sizes of ``cfg.sizes``) and, without shapes, of
+    the same avalanches' sizes in the other definition (total = excess + N q0 T).
+
+    x_min is searched only where the tail keeps at least min_tail_fraction of the
+    avalanches: at 10^6 avalanches the unrestricted KS criterion prefers a steep far
+    tail of a few hundred avalanches beyond the finite-size cut-off. ``n_boot=None``:
+    the report's default bootstrap; the scan's reports, read for exponents only, skip it.
+    """
+    f = cfg.min_tail_fraction
+    kw: dict[str, Any] = {} if n_boot is None else {"n_boot": n_boot}
+    own = crackling_report(av, discrete_sizes=False, min_tail_fraction=f, **kw)
+    shift = width * cfg.q0 * av.durations
+    other_sizes = av.sizes + shift if cfg.sizes == "excess" else av.sizes - shift
+    keep = other_sizes > 0  # always, up to rounding: every layer has q^l > q0
+    other_av = Avalanches(other_sizes[keep], av.durations[keep])
+    other = crackling_report(
+        other_av, discrete_sizes=False, min_tail_fraction=f, collapse=False, n_boot=0
+    )
+    return own, other
+
+
+def _exponents_of(cfg: FSSConfig, own: CracklingReport, other: CracklingReport) -> dict[str, float]:
+    out = {}
+    for name in EXPONENTS:
+        which, field_name = _source(name, cfg.sizes)
+        out[name] = report_exponent(own if which == "own" else other, field_name)[0]
+    return out
+
+
+def _scan_exponents(cfg: FSSConfig, width: int, acc: AvalancheAccumulator) -> dict[str, float]:
+    """The exponents of one plateau offset, on its scan avalanches (NaN where the
+    report cannot be made: too few avalanches)."""
+    try:
+        return _exponents_of(cfg, *_reports(cfg, width, acc.compute(), n_boot=0))
+    except ValueError:
+        return dict.fromkeys(EXPONENTS, math.nan)
+
+
+def _offset_sys(scans: tuple[ScanPoint, ...]) -> dict[str, float]:
+    """Half the spread of each exponent over the plateau offsets (0 where fewer than
+    two of them have a value: the scan grid then does not resolve the choice)."""
+    out = {}
+    for name in EXPONENTS:
+        vals = np.array([p.exponents.get(name, math.nan) for p in scans if p.plateau])
+        vals = vals[np.isfinite(vals)]
+        out[name] = float(np.ptp(vals) / 2) if vals.size >= 2 else 0.0
+    return out
+
+
 def _analyse(
     cfg: FSSConfig, width: int, offset: float, scans: tuple[ScanPoint, ...], av: Avalanches
 ) -> WidthResult:
-    # x_min is searched only where the tail keeps at least min_tail_fraction of the
-    # avalanches: at 10^6 avalanches the unrestricted KS criterion prefers a steep far
-    # tail of a few hundred avalanches beyond the finite-size cut-off.
-    f = cfg.min_tail_fraction
-    rep = crackling_report(av, discrete_sizes=False, min_tail_fraction=f)
-    total = av.sizes + cfg.q0 * av.durations  # S = sum of q^l
-    total_fit = fit_power_law(total, discrete=False, xmin=xmin_window(total, f))
-    try:
-        tmin = rep.scaling.tmin if rep.scaling is not None else 1
-        total_scaling: ScalingFit | None = fit_size_duration(total, av.durations, tmin=tmin)
-    except ValueError:
-        total_scaling = None
+    own, other = _reports(cfg, width, av)
     return WidthResult(
-        width, offset, cfg.sigma_w2(width, offset), scans, rep, total_fit, total_scaling, av
+        width,
+        offset,
+        cfg.sigma_w2(width, offset),
+        scans,
+        own,
+        other,
+        av,
+        cfg.sizes,
+        _offset_sys(scans),
     )
+
+
+def _width_config(cfg: FSSConfig, width: int) -> dict[str, Any]:
+    return {**cfg.run_config(), "width": width}
 
 
 def _save_width(cfg: FSSConfig, result: WidthResult, sub: RunDir) -> None:
     from crackle.report.figures import save_report_figures
 
-    sub.write_config({"experiment": "fss", **cfg.to_dict(), "width": result.width})
+    sub.write_config(_width_config(cfg, result.width))
     write_json(sub.path / "scan.json", [p.to_dict() for p in result.scan])
     with AvalancheWriter(sub.avalanches) as writer:
         writer.write(result.avalanches)
@@ -211,7 +287,7 @@ def _load_width(cfg: FSSConfig, width: int, sub: RunDir) -> WidthResult:
 
     from crackle.report.run import load_run_avalanches
 
-    sub.claim({"experiment": "fss", **cfg.to_dict(), "width": width})
+    sub.claim(_width_config(cfg, width))
     report = json.loads(sub.report.read_text())
     scans = tuple(
         ScanPoint(
@@ -222,6 +298,8 @@ def _load_width(cfg: FSSConfig, width: int, sub: RunDir) -> WidthResult:
             p["n_censored"],
             p["n_empty"],
             _straightness_from_json(p["durations_straightness"]),
+            p["plateau"],
+            {k: (math.nan if v is None else v) for k, v in p["exponents"].items()},
         )
         for p in report["scan"]
     )
@@ -235,19 +313,26 @@ def finite_size_scaling(
     out: str | Path | None = None,
     progress: Callable[[str, int], None] | None = None,
 ) -> FSSResult:
-    """Run the finite-size-scaling experiment of seed 002, Fig. 2.
+    """Run the finite-size-scaling experiment of Ghavasieh et al. (2025), Fig. 2.
 
     For each width N of ``config.widths``: simulate ``n_scan`` inputs at each
     sigma_w^2 = 1 + c/N (c in ``config.offsets``, sigma_b^2 = ``config.sigma_b2``),
     keep the c whose complete-duration distribution is straightest on log-log axes
     (smallest :func:`~crackle.stats.finite_size.straightness` rms), continue that
     simulation (its scan blocks are reused) until ``n_avalanches`` complete avalanches,
-    and run :func:`~crackle.crackling_report` on the excess avalanches (size
-    S - q0 T, profiles q^l - q0; x_min searched where the tail keeps at least
-    ``min_tail_fraction`` of the avalanches) plus fits of the total size S. Then fit
-    each exponent linearly against 1/N
-    (:func:`~crackle.stats.finite_size.extrapolate_to_infinite_size`) and name the
-    universality class nearest to the extrapolated (tau, alpha, 1/(sigma nu z)).
+    and run :func:`~crackle.crackling_report` on the avalanches in the size definition
+    ``config.sizes`` (excess S = N sum (q^l - q0) or total S = N sum q^l, see
+    :func:`~crackle.sim.gaussian_avalanches`; x_min searched where the tail keeps at
+    least ``min_tail_fraction`` of the avalanches), and a second report, without shapes,
+    on the other definition's sizes. Every offset whose straightness rms is within
+    ``offset_tolerance`` (relative) of the best is on the plateau; its exponents,
+    measured on its own scan avalanches, give each exponent a systematic error from the
+    choice of sigma_w^2 (half their spread), added in quadrature to the report's own
+    systematic error from the fitting window. Then fit each exponent linearly against
+    1/N (:func:`~crackle.stats.finite_size.extrapolate_to_infinite_size`, weights
+    1/(stat^2 + sys^2), both errors scaled by sqrt(chi^2/dof) above 1, a note when the
+    fit is poor) and name the universality class nearest to the extrapolated
+    (tau, alpha, 1/(sigma nu z)) of ``config.sizes``.
 
     Parameters
     ----------
@@ -266,7 +351,17 @@ def finite_size_scaling(
 
     References
     ----------
-    Ghavasieh et al., arXiv 2509.22649 (2025), Fig. 2 and Methods.
+    Ghavasieh et al., "Toward a Physics of Deep Learning and Brains", arXiv 2509.22649
+    (2025), Fig. 2 and Methods.
+
+    Examples
+    --------
+    >>> from crackle.experiments import FSSConfig, finite_size_scaling
+    >>> cfg = FSSConfig(widths=(16, 32), depth=30, offsets=(0.5, 2.0, 6.0),
+    ...                 n_avalanches=800, n_scan=800, seed=3, sizes="total")
+    >>> res = finite_size_scaling(cfg)  # doctest: +SKIP
+    >>> sorted(res.extrapolations)[:2]  # doctest: +SKIP
+    ['alpha', 'inv_snz_collapse']
     """
     cfg = FSSConfig() if config is None else config
     if not isinstance(cfg, FSSConfig):
@@ -281,19 +376,27 @@ def finite_size_scaling(
 
         results.append(_width(cfg, width, run, tick))
     ext, notes = _extrapolate(results)
+    for w in results:
+        if sum(p.plateau for p in w.scan) < 2:
+            notes.append(
+                f"N = {w.width}: only the kept offset is within {cfg.offset_tolerance:.0%} "
+                "of the best straightness; the scan grid does not resolve the choice of "
+                "sigma_w^2 there, and it adds no systematic error"
+            )
     nearest = None
-    if all(k in ext for k in ("tau", "alpha", "inv_snz_fitted")):
+    tau_k, snz_k = f"tau_{cfg.sizes}", f"inv_snz_{cfg.sizes}"
+    if all(k in ext for k in (tau_k, "alpha", snz_k)):
         nearest = nearest_class(
-            tau=ext["tau"].intercept,
+            tau=ext[tau_k].intercept,
             alpha=ext["alpha"].intercept,
-            inv_snz=ext["inv_snz_fitted"].intercept,
-            tau_err=ext["tau"].intercept_err,
-            alpha_err=ext["alpha"].intercept_err,
-            inv_snz_err=ext["inv_snz_fitted"].intercept_err,
+            inv_snz=ext[snz_k].intercept,
+            tau_err=ext[tau_k].intercept_total_err,
+            alpha_err=ext["alpha"].intercept_total_err,
+            inv_snz_err=ext[snz_k].intercept_total_err,
         )
     result = FSSResult(cfg, tuple(results), ext, nearest, tuple(notes))
     if run is not None:
-        run.write_config({"experiment": "fss", **cfg.to_dict()})
+        run.write_config(cfg.run_config())
         write_json(run.path / "fss.json", result.to_dict())
     return result
 
@@ -312,5 +415,9 @@ def _extrapolate(
             notes.append(f"{name}: fewer than two widths with a value; not extrapolated")
             continue
         sizes = np.array([r.width for r in results], dtype=float)[ok]
-        ext[name] = extrapolate_to_infinite_size(sizes, vals[ok, 0], vals[ok, 1])
+        sys_err = np.array([r.sys(name) for r in results])[ok]
+        e = extrapolate_to_infinite_size(sizes, vals[ok, 0], vals[ok, 1], sys_err)
+        ext[name] = e
+        if e.poor_fit:
+            notes.append(f"{name}: {e.note}")
     return ext, notes

@@ -1,4 +1,5 @@
-"""Figures of the finite-size-scaling experiment, in the layout of seed 002, Fig. 2."""
+"""Figures of the finite-size-scaling experiment, in the layout of Ghavasieh et al.
+(2025, arXiv 2509.22649), Fig. 2."""
 
 from __future__ import annotations
 
@@ -30,24 +31,45 @@ def _colours(n: int) -> list[Any]:
     return [cmap(i / max(n - 1, 1) * 0.9) for i in range(n)]
 
 
+_SIZE_LABELS = {
+    "excess": "excess size S = N Σ (q^l - q0)",
+    "total": "total size S = N Σ q^l",
+    "durations": "duration T",
+}
+_LABELS = {
+    "tau_excess": "τ (excess S)",
+    "tau_total": "τ (total S)",
+    "alpha": "α",
+    "inv_snz_excess": "1/(σνz) fit, excess S",
+    "inv_snz_total": "1/(σνz) fit, total S",
+    "inv_snz_collapse": "1/(σνz) collapse",
+}
+
+
+def _pm(e: Any) -> str:
+    """value ± stat ± sys of an extrapolation, with its chi^2/dof."""
+    text = f"{e.intercept:.3f} ± {e.intercept_err:.3f} ± {e.intercept_sys:.3f}"
+    return text + f" (χ²/dof {e.chi2_dof:.1f}{', poor' if e.poor_fit else ''})"
+
+
 def plot_distributions(res: FSSResult, ax: Any = None, *, what: str = "sizes") -> Any:
-    """Log-binned P(S - q0 T) (``what="sizes"``, the excess size), P(S) (``"total"``)
-    or P(T) (``"durations"``), one curve per width."""
+    """Log-binned P(S) or P(T), one curve per width: ``what`` is "excess", "total",
+    "durations", or "sizes" (the configuration's size definition)."""
     ax = new_axes(ax)
+    what = res.config.sizes if what == "sizes" else what
     for w, col in zip(res.widths, _colours(len(res.widths)), strict=True):
         av = w.avalanches
         if what == "durations":
             d = log_binned_density(av.durations, discrete=True, bins_per_decade=8)
         else:
-            x = av.sizes if what == "sizes" else av.sizes + res.config.q0 * av.durations
+            x = w.sizes_of(what)
             d = log_binned_density(x[x > 0], bins_per_decade=8)
         ax.loglog(d.centres, d.density, ".-", ms=3, lw=0.8, color=col, label=f"N={w.width}")
-    label = {"sizes": "excess size S - q0 T", "total": "total size S", "durations": "duration T"}
-    ax.set_xlabel(label[what])
+    ax.set_xlabel(_SIZE_LABELS[what])
     ax.set_ylabel("probability density")
-    ext = res.extrapolations.get({"sizes": "tau", "total": "tau_total"}.get(what, "alpha"))
+    ext = res.extrapolations.get("alpha" if what == "durations" else f"tau_{what}")
     if ext is not None:
-        ax.set_title(f"N→∞: {ext.intercept:.3f} ± {ext.intercept_err:.3f}", fontsize=9)
+        ax.set_title(f"N→∞: {_pm(ext)}", fontsize=8)
     ax.legend(fontsize=7)
     return ax
 
@@ -75,34 +97,30 @@ def plot_mean_size(res: FSSResult, ax: Any = None) -> Any:
 
 
 def plot_exponents(res: FSSResult, ax: Any = None, names: tuple[str, ...] = ()) -> Any:
-    """Exponents against 1/N with their linear extrapolation to 1/N = 0."""
+    """Exponents against 1/N with their linear extrapolation to 1/N = 0, labelled
+    value ± stat ± sys at N -> infinity with the fit's chi^2/dof."""
     ax = new_axes(ax)
     names = names or tuple(res.extrapolations)
-    labels = {
-        "tau": "τ (S - q0 T)",
-        "tau_total": "τ (total S)",
-        "alpha": "α",
-        "inv_snz_fitted": "1/(σνz) fit",
-        "inv_snz_total": "1/(σνz) fit, total S",
-        "inv_snz_collapse": "1/(σνz) collapse",
-    }
     for name in names:
         e = res.extrapolations.get(name)
         if e is not None:
-            e.plot(ax=ax, label=f"{labels[name]} → {e.intercept:.3f} ± {e.intercept_err:.3f}")
-    ax.set_ylabel("exponent")
-    ax.legend(fontsize=7)
+            e.plot(ax=ax, label=f"{_LABELS[name]} → {_pm(e)}")
+    ax.set_ylabel("exponent (bars: stat ⊕ sys; dashed: poor 1/N fit)")
+    ax.legend(fontsize=6)
     return ax
 
 
 def plot_scan(res: FSSResult, ax: Any = None) -> Any:
-    """Straightness (rms, decades) of the duration distribution against c = N(sigma_w^2 - 1)."""
+    """Straightness (rms, decades) of the duration distribution against c = N(sigma_w^2 - 1);
+    star: the kept offset, rings: the plateau (within ``offset_tolerance`` of the best)."""
     ax = new_axes(ax)
     for w, col in zip(res.widths, _colours(len(res.widths)), strict=True):
         c = np.array([p.offset for p in w.scan])
         rms = np.array([p.durations.rms for p in w.scan])
         judged = np.isfinite(rms)  # too few durations to judge: not drawn
         ax.plot(c[judged], rms[judged], "o-", ms=3, color=col, label=f"N={w.width}")
+        on = np.array([p.plateau for p in w.scan], dtype=bool)
+        ax.plot(c[on], rms[on], "o", ms=8, mfc="none", color=col)
         ax.plot([w.offset], [min(rms)], "*", ms=10, color=col)
     ax.set_xlabel("c = N (σ_w² - 1)")
     ax.set_ylabel("log-log rms of P(T) (decades)")
@@ -120,15 +138,15 @@ def fss_figure(res: FSSResult, fig: Any = None) -> Any:
     plot_distributions(res, ax[0, 0], what="sizes")
     plot_distributions(res, ax[0, 1], what="durations")
     plot_mean_size(res, ax[0, 2])
-    plot_exponents(res, ax[1, 0], names=("tau", "tau_total", "alpha"))
-    plot_exponents(res, ax[1, 1], names=("inv_snz_fitted", "inv_snz_total", "inv_snz_collapse"))
+    plot_exponents(res, ax[1, 0], names=("tau_excess", "tau_total", "alpha"))
+    plot_exponents(res, ax[1, 1], names=("inv_snz_excess", "inv_snz_total", "inv_snz_collapse"))
     largest = res.widths[-1]
     if largest.report.collapse is not None:
         plot_collapse(largest.report.collapse, ax=ax[1, 2])
         ax[1, 2].set_title(
             f"collapse, N = {largest.width}: γ = {largest.report.collapse.gamma:.3f}", fontsize=9
         )
-    title = "finite-size scaling, Gaussian tanh networks"
+    title = f"finite-size scaling, Gaussian tanh networks, {res.config.sizes} sizes"
     if res.nearest is not None:
         title += f"; nearest class at N→∞: {res.nearest.name.split(' / ')[0]}"
     fig.suptitle(title, fontsize=11)
@@ -143,7 +161,7 @@ def save_fss_figures(res: FSSResult, directory: str | Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = [save_figure(fss_figure(res), out / "fss_summary.png")]
     panels: dict[str, Any] = {
-        "fss_sizes.png": lambda a: plot_distributions(res, a, what="sizes"),
+        "fss_excess_sizes.png": lambda a: plot_distributions(res, a, what="excess"),
         "fss_total_sizes.png": lambda a: plot_distributions(res, a, what="total"),
         "fss_durations.png": lambda a: plot_distributions(res, a, what="durations"),
         "fss_mean_size.png": lambda a: plot_mean_size(res, a),
