@@ -46,7 +46,10 @@ def bin_scan_figure(scan: BinScan, fig: Any = None) -> Any:
 
 
 def null_figure(res: SpikeAnalysis, fig: Any = None) -> Any:
-    """The data (a star) against each surrogate kind (dots): tau, m, kappa, DCC."""
+    """The data (a line) against each surrogate kind (dots): tau, m, kappa, DCC.
+
+    In the m panel a surrogate whose MR fails its consistency checks is a cross.
+    """
     from matplotlib.figure import Figure
 
     keys = ("tau", "m", "kappa", "dcc")
@@ -56,8 +59,14 @@ def null_figure(res: SpikeAnalysis, fig: Any = None) -> Any:
     data = res.nulls["data"][0]
     for ax, key in zip(axes, keys, strict=True):
         for i, kind in enumerate(kinds):
-            v = [r[key] for r in res.nulls[kind] if r.get(key) is not None]
-            ax.plot(np.full(len(v), i), v, "o", alpha=0.7)
+            rows = [r for r in res.nulls[kind] if r.get(key) is not None]
+            v = np.array([r[key] for r in rows], dtype=float)
+            ok = np.array([bool(r.get("mr_valid")) or key != "m" for r in rows], dtype=bool)
+            col = f"C{i}"
+            ax.plot(np.full(int(ok.sum()), i), v[ok], "o", color=col, alpha=0.7)
+            ax.plot(np.full(int((~ok).sum()), i), v[~ok], "x", color=col, alpha=0.9)
+        if key == "dcc":
+            ax.set_yscale("log")
         if data.get(key) is not None:
             ax.axhline(data[key], color="k", lw=1.2, label="data")
         ax.set_xticks(range(len(kinds)), kinds, rotation=20, fontsize=8)
@@ -71,11 +80,9 @@ def save_spike_figures(res: SpikeAnalysis, directory: str | Path) -> list[Path]:
     """Write the spike figures (PNG) into ``directory``; return their paths."""
     from matplotlib.figure import Figure
 
-    from crackle.report.figures import report_figure
-
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
-    paths = [save_figure(report_figure(res.report), out / "summary.png")]
+    paths = [save_figure(res.report.plot(), out / "summary.png")]
     paths.append(save_figure(bin_scan_figure(res.scan), out / "exponents_vs_bin.png"))
     fig = Figure(figsize=(5.5, 4.0), layout="constrained")
     res.mr.plot(ax=fig.add_subplot())
