@@ -228,9 +228,11 @@ class RecurrentCriticality:
             "alpha_err": rep.alpha_err if rep is not None else _NAN,
             "inv_snz_fitted": rep.inv_snz_fitted if rep is not None else _NAN,
             "inv_snz_predicted": rep.inv_snz_predicted if rep is not None else _NAN,
-            "sizes_power_law": bool(rep.sizes_verdict.plausible) if rep is not None else False,
+            "sizes_power_law": bool(rep.sizes_verdict.plausible)
+            if rep is not None and rep.sizes_verdict is not None
+            else False,
             "durations_power_law": bool(rep.durations_verdict.plausible)
-            if rep is not None
+            if rep is not None and rep.durations_verdict is not None
             else False,
             "psd_beta": self.psd.beta if self.psd is not None else _NAN,
             "dfa_h": self.dfa.exponent if self.dfa is not None else _NAN,

@@ -297,7 +297,7 @@ def avalanche_exponents(
                 row.update({c: getattr(rep, c) for c in _REPORT_COLUMNS})
                 row.update(
                     {
-                        "nearest_class": rep.nearest.name,
+                        "nearest_class": "" if rep.nearest is None else rep.nearest.name,
                         "critical": rep.critical,
                         "note": "; ".join(rep.notes),
                     }

@@ -11,15 +11,18 @@ if TYPE_CHECKING:
     from crackle.stats.collapse import CollapseResult
     from crackle.stats.crackling import CracklingReport
     from crackle.stats.scaling import ScalingFit
+    from crackle.stats.windows import WindowScan
 
 __all__ = [
     "new_axes",
     "plot_collapse",
     "plot_collapse_error",
     "plot_size_duration",
+    "plot_window_scan",
     "report_figure",
     "save_figure",
     "save_report_figures",
+    "windows_figure",
 ]
 
 
@@ -95,19 +98,94 @@ def plot_collapse_error(col: CollapseResult, ax: Any = None) -> Any:
     return ax
 
 
+_SYMBOLS = {"tau": "τ", "alpha": "α", "inv_snz": "1/(σνz)"}
+_LOW_LABELS = {
+    "tau": "lower cut-off x_min of sizes",
+    "alpha": "lower cut-off T_min of durations",
+    "inv_snz": "lower cut-off T_min of <S>(T)",
+}
+
+
+def plot_window_scan(scan: WindowScan, ax: Any = None) -> Any:
+    """The exponent fitted from each lower cut-off with its statistical error, the
+    chosen window shaded and the chosen value with its systematic band."""
+    ax = new_axes(ax)
+    sym = _SYMBOLS.get(scan.quantity, scan.quantity)
+    if scan.lows.size == 0:
+        _empty(ax, f"{sym}: {scan.message}")
+        return ax
+    ax.errorbar(
+        scan.lows,
+        scan.exponents,
+        yerr=scan.stat_errs,
+        fmt="o",
+        ms=3,
+        color="C0",
+        elinewidth=0.8,
+        label=f"{sym} fitted from the cut-off (± stat)",
+    )
+    ax.set_xscale("log")
+    if scan.stable:
+        lo, hi = scan.window
+        ax.axvspan(
+            scan.lows[lo],
+            scan.lows[hi],
+            color="C2",
+            alpha=0.15,
+            label="window of the systematic error",
+        )
+        ax.axhspan(
+            scan.exponent - scan.sys_err, scan.exponent + scan.sys_err, color="C3", alpha=0.15
+        )
+        ax.axhline(
+            scan.exponent,
+            color="C3",
+            lw=1,
+            label=f"chosen: {sym} = {scan.exponent:.3f} ± {scan.stat_err:.3f} "
+            f"± {scan.sys_err:.3f} sys",
+        )
+        ax.axvline(scan.low, color="C3", ls=":", lw=1)
+    ax.set_xlabel(_LOW_LABELS.get(scan.quantity, "lower cut-off"))
+    ax.set_ylabel(f"exponent {sym}")
+    ax.set_title(scan.message, fontsize=9)
+    ax.legend(fontsize=7, frameon=False)
+    return ax
+
+
+def _pm_title(name: str, v: float, e: float, s: float) -> str:
+    if not np.isfinite(v):
+        return f"{name}: not fitted"
+    sys = f" ± {s:.3f} sys" if np.isfinite(s) else ""
+    return f"{name} = {v:.3f} ± {e:.3f}{sys}"
+
+
 def report_figure(rep: CracklingReport, fig: Any = None) -> Any:
-    """2 x 2 summary: size CCDF, duration CCDF, <S>(T), collapse."""
+    """2 x 2 summary: size CCDF, duration CCDF, <S>(T), collapse; the verdict on top."""
     if fig is None:
         from matplotlib.figure import Figure
 
         fig = Figure(figsize=(10, 8), layout="constrained")
     axes = fig.subplots(2, 2)
-    rep.size_fit.plot(ax=axes[0, 0])
-    axes[0, 0].set_title(f"sizes: τ = {rep.tau:.3f} ± {rep.tau_err:.3f}", fontsize=10)
-    axes[0, 0].set_xlabel("size S")
-    rep.duration_fit.plot(ax=axes[0, 1])
-    axes[0, 1].set_title(f"durations: α = {rep.alpha:.3f} ± {rep.alpha_err:.3f}", fontsize=10)
-    axes[0, 1].set_xlabel("duration T")
+    for ax, fit, title, label in (
+        (
+            axes[0, 0],
+            rep.size_fit,
+            _pm_title("sizes: τ", rep.tau, rep.tau_err, rep.tau_sys),
+            "size S",
+        ),
+        (
+            axes[0, 1],
+            rep.duration_fit,
+            _pm_title("durations: α", rep.alpha, rep.alpha_err, rep.alpha_sys),
+            "duration T",
+        ),
+    ):
+        if fit is None:
+            _empty(ax, title)
+            continue
+        fit.plot(ax=ax)
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel(label)
     if rep.scaling is not None:
         plot_size_duration(rep.scaling, ax=axes[1, 0], predicted=rep.inv_snz_predicted)
         axes[1, 0].set_title("<S>(T) and the scaling relation", fontsize=10)
@@ -117,7 +195,36 @@ def report_figure(rep: CracklingReport, fig: Any = None) -> Any:
         plot_collapse(rep.collapse, ax=axes[1, 1])
     else:
         _empty(axes[1, 1], "no shape collapse")
-    fig.suptitle(f"nearest class: {rep.nearest.name}", fontsize=10)
+    near = (
+        "no exponent fitted"
+        if rep.nearest is None
+        else (
+            f"nearest class: {rep.nearest.name.split(' / ')[0]}"
+            + ("" if rep.nearest.consistent else " (not consistent)")
+        )
+    )
+    fig.suptitle(f"verdict: {rep.verdict.outcome}; {near}", fontsize=10)
+    return fig
+
+
+def windows_figure(rep: CracklingReport, fig: Any = None) -> Any:
+    """The three window scans side by side (sizes, durations, <S>(T))."""
+    if fig is None:
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(14, 4), layout="constrained")
+    axes = fig.subplots(1, 3)
+    for ax, scan, what in zip(
+        axes,
+        (rep.size_scan, rep.duration_scan, rep.scaling_scan),
+        ("sizes", "durations", "<S>(T)"),
+        strict=True,
+    ):
+        if scan is None:
+            _empty(ax, f"{what}: not scanned")
+        else:
+            plot_window_scan(scan, ax=ax)
+    fig.suptitle("exponents against the fitting window (systematic errors)", fontsize=10)
     return fig
 
 
@@ -149,8 +256,13 @@ def save_report_figures(rep: CracklingReport, directory: str | Path) -> list[Pat
         draw(fig.add_subplot())
         paths.append(save_figure(fig, out / name))
 
-    single("sizes_ccdf.png", lambda ax: rep.size_fit.plot(ax=ax))
-    single("durations_ccdf.png", lambda ax: rep.duration_fit.plot(ax=ax))
+    paths.append(save_figure(windows_figure(rep), out / "windows.png"))
+    if rep.size_fit is not None:
+        size_fit = rep.size_fit
+        single("sizes_ccdf.png", lambda ax: size_fit.plot(ax=ax))
+    if rep.duration_fit is not None:
+        duration_fit = rep.duration_fit
+        single("durations_ccdf.png", lambda ax: duration_fit.plot(ax=ax))
     if rep.scaling is not None:
         scaling = rep.scaling
         single(

@@ -238,25 +238,32 @@ def _fit_truncated(
     discrete: bool,
     alpha: float,
 ) -> tuple[dict[str, float], FloatArray, bool]:
+    # The truncated power law is an exponential family in (alpha, lambda) with
+    # statistics (log x, x), so its log-likelihood is concave on alpha in (0, 20),
+    # lambda >= 0: one bounded quasi-Newton search from the power law (lambda = 0)
+    # finds the maximum. lambda is searched as t = lambda * max(x), which keeps the two
+    # parameters on comparable scales.
+    top = float(np.max(vals))
+
     def nll(th: FloatArray) -> float:
-        a, lam = float(th[0]), float(th[1]) ** 2 / xmin
-        if not 0.0 < a < ALPHA_MAX:
-            return np.inf
+        a, lam = float(th[0]), float(th[1]) / top
         with np.errstate(all="ignore"):
             v = -float(np.sum(wts * _tpl_loglik(a, lam, vals, xmin, xmax, discrete)))
-        return v if np.isfinite(v) else np.inf
+        return v if np.isfinite(v) else 1e300
 
-    lam0 = xmin * np.sum(wts) / np.sum(wts * vals)
-    best_th, best_f, best_ok = np.array([alpha, 0.0]), nll(np.array([alpha, 0.0])), True
-    for th0 in (
-        np.array([alpha, np.sqrt(0.1 * lam0)]),
-        np.array([max(alpha - 0.5, 0.1), np.sqrt(lam0)]),
-    ):
-        th, f, ok = _nm(nll, th0)
-        if f < best_f:
-            best_th, best_f, best_ok = th, f, ok
-    a, lam = float(best_th[0]), float(best_th[1]) ** 2 / xmin
-    return {"alpha": a, "lambda": lam}, _tpl_loglik(a, lam, vals, xmin, xmax, discrete), best_ok
+    start = np.array([min(max(alpha, 1e-3), ALPHA_MAX - 1e-3), 0.0])
+    res = optimize.minimize(
+        nll,
+        start,
+        method="L-BFGS-B",
+        bounds=[(1e-6, ALPHA_MAX), (0.0, None)],
+        options={"ftol": 1e-15, "gtol": 1e-9, "maxiter": 1000},
+    )
+    th, ok = np.asarray(res.x, dtype=float), bool(np.isfinite(res.fun) and res.fun < 1e300)
+    if nll(th) > nll(start):
+        th = start
+    a, lam = float(th[0]), float(th[1]) / top
+    return {"alpha": a, "lambda": lam}, _tpl_loglik(a, lam, vals, xmin, xmax, discrete), ok
 
 
 def fit_alternative(

@@ -50,7 +50,7 @@ class ScalingFit:
     n_dropped_few: int
     n_dropped_constant: int
     reduced_chi2: float
-    durations: NDArray[np.int64] = field(repr=False, compare=False)
+    durations: NDArray[np.float64] = field(repr=False, compare=False)
     mean_sizes: NDArray[np.float64] = field(repr=False, compare=False)
     weights: NDArray[np.float64] = field(repr=False, compare=False)
 
@@ -80,6 +80,147 @@ class ScalingFit:
         return plot_size_duration(self, ax=ax, predicted=predicted)
 
 
+@dataclass(frozen=True)
+class DurationTable:
+    """Per-duration statistics behind the <S>(T) fit (durations ascending).
+
+    ``weights`` are n_T / var(log S | T); durations with fewer than ``min_count``
+    avalanches, or whose avalanches all have the same size, are left out and counted,
+    unless ``pool`` gathered them into logarithmic bins (``n_pooled`` points, each at the
+    geometric mean duration of its avalanches, see :func:`fit_size_duration`).
+    """
+
+    durations: NDArray[np.float64]
+    counts: NDArray[np.int64]
+    mean_sizes: NDArray[np.float64]
+    weights: NDArray[np.float64]
+    tmin: int
+    tmax: int
+    min_count: int
+    n_dropped_few: int
+    n_dropped_constant: int
+    n_pooled: int = 0
+
+
+def duration_table(
+    sizes: ArrayLike,
+    durations: ArrayLike,
+    *,
+    tmin: int | None,
+    tmax: int | None,
+    min_count: int,
+    func: str,
+    pool: bool = False,
+) -> DurationTable:
+    """Validate sizes and durations and tabulate <S>_T and the weights per duration."""
+    s = check_1d(sizes, "sizes", func, positive=True)
+    d = check_1d(durations, "durations", func, positive=True, integer=True).astype(np.int64)
+    if s.size != d.size:
+        raise param_error("durations", func, f"of the same length as sizes ({s.size})", d.size)
+    lo = int(d.min()) if tmin is None else check_int(tmin, "tmin", func, low=1)
+    hi = int(d.max()) if tmax is None else check_int(tmax, "tmax", func, low=1)
+    min_count = check_int(min_count, "min_count", func, low=2)
+    if hi <= lo:
+        raise param_error("tmax", func, f"greater than tmin ({lo})", hi)
+    sel = (d >= lo) & (d <= hi)
+    d, logs = d[sel], np.log(s[sel])
+    n_t = np.bincount(d, minlength=hi + 1).astype(np.float64)
+    sum_s = np.bincount(d, weights=s[sel], minlength=hi + 1)
+    sum_l = np.bincount(d, weights=logs, minlength=hi + 1)
+    sum_l2 = np.bincount(d, weights=logs**2, minlength=hi + 1)
+    present = n_t > 0
+    few = present & (n_t < min_count)
+    many = present & ~few
+    var = np.zeros_like(n_t)
+    var[many] = (sum_l2[many] - sum_l[many] ** 2 / n_t[many]) / (n_t[many] - 1)
+    # Round-off can leave a tiny positive variance where all sizes are equal.
+    scale_l = np.ones_like(n_t)
+    scale_l[many] = np.maximum(1.0, (sum_l[many] / n_t[many]) ** 2)
+    constant = many & (var <= 1e-12 * scale_l)
+    use = many & ~constant
+    t_used = np.flatnonzero(use)
+    t_out = t_used.astype(np.float64)
+    c_out = n_t[use].astype(np.int64)
+    m_out = sum_s[use] / n_t[use]
+    w_out = n_t[use] / var[use]
+    n_few, n_pooled = int(few.sum()), 0
+    if pool and few.any():
+        split = int(np.flatnonzero(few)[0])
+        below = t_used < split
+        t_out, c_out, m_out, w_out = t_out[below], c_out[below], m_out[below], w_out[below]
+        pt, pc, pm, pw = _pooled(d, logs, split, min_count)
+        t_out, c_out = np.concatenate([t_out, pt]), np.concatenate([c_out, pc])
+        m_out, w_out = np.concatenate([m_out, pm]), np.concatenate([w_out, pw])
+        n_pooled = int(pt.size)
+        n_few = int(np.sum(few & (np.arange(few.size) < split)))
+    return DurationTable(
+        durations=t_out,
+        counts=c_out,
+        mean_sizes=m_out,
+        weights=w_out,
+        tmin=lo,
+        tmax=hi,
+        min_count=min_count,
+        n_dropped_few=n_few,
+        n_dropped_constant=int(constant.sum()),
+        n_pooled=n_pooled,
+    )
+
+
+#: Logarithmic bins per decade for pooled long durations.
+POOL_PER_DECADE = 10
+
+
+def _pooled(
+    d: NDArray[np.int64], logs: NDArray[np.float64], split: int, min_count: int
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    """Durations from ``split`` on, gathered into logarithmic bins of ``min_count`` or more.
+
+    Within a bin the durations differ, so each avalanche's log size is first brought to
+    the bin's geometric mean duration with a preliminary slope g0 (least squares of
+    log S on log T over the pooled avalanches): log S + g0 (<log T> - log T). The bin's
+    point is then (<log T>, log of the mean corrected size), and its weight n over the
+    variance of the corrected log sizes, as for single durations.
+    """
+    sel = d >= split
+    if np.count_nonzero(sel) < min_count:
+        empty = np.zeros(0)
+        return empty, np.zeros(0, np.int64), empty, empty
+    lt, ls = np.log(d[sel].astype(np.float64)), logs[sel]
+    g0 = float(np.polyfit(lt, ls, 1)[0]) if np.ptp(lt) > 0 else 1.0
+    edges = np.log(split) + np.log(10.0) / POOL_PER_DECADE * np.arange(
+        int(np.ceil((lt.max() - np.log(split)) * POOL_PER_DECADE / np.log(10.0))) + 2
+    )
+    b = np.searchsorted(edges, lt, side="right") - 1
+    counts = np.bincount(b, minlength=edges.size)
+    # Merge sparse bins forward until each holds min_count avalanches.
+    group = np.zeros(counts.size, dtype=np.int64)
+    g, acc = 0, 0
+    for i, c in enumerate(counts):
+        group[i] = g
+        acc += c
+        if acc >= min_count:
+            g, acc = g + 1, 0
+    if acc and g > 0:  # an incomplete last group joins the one before
+        group[group == g] = g - 1
+    gid = group[b]
+    n_g = np.bincount(gid).astype(np.float64)
+    keep = n_g >= min_count
+    mlt = np.bincount(gid, weights=lt) / np.maximum(n_g, 1)
+    corr = ls + g0 * (mlt[gid] - lt)
+    s1 = np.bincount(gid, weights=np.exp(corr))
+    l1 = np.bincount(gid, weights=corr)
+    l2 = np.bincount(gid, weights=corr**2)
+    var = (l2 - l1**2 / np.maximum(n_g, 1)) / np.maximum(n_g - 1, 1)
+    keep &= var > 1e-12
+    return (
+        np.exp(mlt[keep]),
+        n_g[keep].astype(np.int64),
+        s1[keep] / n_g[keep],
+        n_g[keep] / var[keep],
+    )
+
+
 def fit_size_duration(
     sizes: ArrayLike,
     durations: ArrayLike,
@@ -87,6 +228,7 @@ def fit_size_duration(
     tmin: int | None = None,
     tmax: int | None = None,
     min_count: int = 10,
+    pool: bool = False,
 ) -> ScalingFit:
     """Fit <S>(T) ~ T^(1/(sigma nu z)) by weighted least squares in log-log space.
 
@@ -110,6 +252,13 @@ def fit_size_duration(
         Range of durations to fit; default all.
     min_count : int
         Least number of avalanches a duration needs to enter the fit (>= 2).
+    pool : bool
+        Gather the long durations, from the first with fewer than ``min_count``
+        avalanches on, into logarithmic bins (10 a decade, merged until each holds
+        ``min_count``) instead of dropping them: each avalanche's log size is brought to
+        its bin's geometric mean duration with a preliminary slope, so the bin is one
+        point at that duration. This extends the fitted range by a decade or more where
+        long avalanches are single (the crackling report uses it).
 
     Returns
     -------
@@ -129,45 +278,31 @@ def fit_size_duration(
     2.0
     """
     func = "fit_size_duration"
-    s = check_1d(sizes, "sizes", func, positive=True)
-    d = check_1d(durations, "durations", func, positive=True, integer=True).astype(np.int64)
-    if s.size != d.size:
-        raise param_error("durations", func, f"of the same length as sizes ({s.size})", d.size)
-    lo = int(d.min()) if tmin is None else check_int(tmin, "tmin", func, low=1)
-    hi = int(d.max()) if tmax is None else check_int(tmax, "tmax", func, low=1)
-    min_count = check_int(min_count, "min_count", func, low=2)
-    if hi <= lo:
-        raise param_error("tmax", func, f"greater than tmin ({lo})", hi)
+    if tmin is not None:
+        tmin = check_int(tmin, "tmin", func, low=1)
+    table = duration_table(
+        sizes, durations, tmin=tmin, tmax=tmax, min_count=min_count, func=func, pool=bool(pool)
+    )
+    return fit_table(table)
 
-    sel = (d >= lo) & (d <= hi)
-    d, logs = d[sel], np.log(s[sel])
-    n_t = np.bincount(d, minlength=hi + 1).astype(np.float64)
-    sum_s = np.bincount(d, weights=s[sel], minlength=hi + 1)
-    sum_l = np.bincount(d, weights=logs, minlength=hi + 1)
-    sum_l2 = np.bincount(d, weights=logs**2, minlength=hi + 1)
-    present = n_t > 0
-    few = present & (n_t < min_count)
-    many = present & ~few
-    var = np.zeros_like(n_t)
-    var[many] = (sum_l2[many] - sum_l[many] ** 2 / n_t[many]) / (n_t[many] - 1)
-    # Round-off can leave a tiny positive variance where all sizes are equal.
-    scale_l = np.ones_like(n_t)
-    scale_l[many] = np.maximum(1.0, (sum_l[many] / n_t[many]) ** 2)
-    constant = many & (var <= 1e-12 * scale_l)
-    use = many & ~constant
-    t_used = np.flatnonzero(use)
+
+def fit_table(table: DurationTable, first: float | None = None) -> ScalingFit:
+    """The weighted least-squares <S>(T) fit over the points of ``table`` from duration
+    ``first`` on (all by default); see :func:`fit_size_duration`."""
+    func = "fit_size_duration"
+    keep = slice(None) if first is None else table.durations >= first * (1 - 1e-12)
+    t_used, mean_s = table.durations[keep], table.mean_sizes[keep]
+    w, counts = table.weights[keep], table.counts[keep]
     if t_used.size < 3:
         raise param_error(
             "durations",
             func,
-            f"spread over at least 3 durations holding {min_count} or more avalanches of "
-            "different sizes in [tmin, tmax]; widen the range, lower min_count or collect "
+            f"spread over at least 3 durations holding {table.min_count} or more avalanches "
+            "of different sizes in [tmin, tmax]; widen the range, lower min_count or collect "
             "more avalanches",
             f"{t_used.size} usable duration(s)",
         )
-    mean_s = sum_s[use] / n_t[use]
-    w = n_t[use] / var[use]
-    x, y = np.log(t_used.astype(np.float64)), np.log(mean_s)
+    x, y = np.log(t_used), np.log(mean_s)
     design = np.column_stack([np.ones_like(x), x])
     cov = np.linalg.inv(design.T @ (design * w[:, None]))
     intercept, slope = cov @ (design.T @ (w * y))
@@ -179,14 +314,14 @@ def fit_size_duration(
         exponent=float(slope),
         stderr=float(np.sqrt(cov[1, 1] * scale)),
         intercept=float(intercept),
-        tmin=lo,
-        tmax=hi,
+        tmin=table.tmin if first is None else int(np.ceil(t_used[0])),
+        tmax=table.tmax,
         n_durations=int(t_used.size),
-        n_avalanches=int(n_t[use].sum()),
-        n_dropped_few=int(few.sum()),
-        n_dropped_constant=int(constant.sum()),
+        n_avalanches=int(counts.sum()),
+        n_dropped_few=table.n_dropped_few,
+        n_dropped_constant=table.n_dropped_constant,
         reduced_chi2=chi2_red,
-        durations=t_used.astype(np.int64),
+        durations=t_used,
         mean_sizes=mean_s,
         weights=w,
     )

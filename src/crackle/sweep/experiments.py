@@ -155,7 +155,8 @@ def run_simulate(p: SimulateParams, seed: int) -> dict[str, Any]:
     out: dict[str, Any] = {
         name: getattr(rep, name) for name in (*EXPONENT_FIELDS[:-1], "scaling_mismatch", "critical")
     }
-    out["nearest_class"] = rep.nearest.name
+    out["nearest_class"] = "" if rep.nearest is None else rep.nearest.name
+    out["verdict"] = rep.verdict.outcome
     out["n_avalanches"] = rep.n
     out["n_censored"] = rep.n_censored
     out["n_empty"] = rep.n_empty
