@@ -191,3 +191,12 @@ def test_browser_check_catches_a_broken_image(browser, tmp_path):
     bad.write_text('<!doctype html><img src="data:image/png;base64,iVBORw0KGgoAAAA=">')
     browser.get(bad.as_uri())
     assert browser.execute_script(IMAGES_OK) == [False]
+
+
+def test_run_page_leads_with_the_verdict_and_errors(run_dir):
+    page = html_report(run_dir)
+    assert "Verdict: <strong" in page
+    assert "± systematic" in page
+    for check in ("data", "sizes", "durations", "scaling relation"):
+        assert f"<td>{check}</td>" in page
+    assert "DCC" in page

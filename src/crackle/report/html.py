@@ -127,6 +127,66 @@ def _frame_table(df: Any) -> str:
     return f'<div class="scroll"><table><tr>{head}</tr>{"".join(body)}</table></div>{more}'
 
 
+_EXPONENT_ROWS = (
+    ("τ (sizes)", "tau"),
+    ("α (durations)", "alpha"),
+    ("1/(σνz), <S>(T) slope", "inv_snz_fitted"),
+    ("1/(σνz) predicted, (α - 1)/(τ - 1)", "inv_snz_predicted"),
+    ("1/(σνz), shape collapse", "inv_snz_collapse"),
+)
+
+
+def _num(v: Any, digits: int = 3) -> str:
+    return "–" if not isinstance(v, int | float) or isinstance(v, bool) else f"{v:.{digits}f}"
+
+
+def _verdict_section(report: dict[str, Any]) -> str:
+    """The verdict with its checks, and each exponent as value ± stat ± sys."""
+    verdict = report.get("verdict")
+    out = ""
+    if isinstance(verdict, dict):
+        outcome = str(verdict.get("outcome", "–"))
+        cls = "ok" if outcome == "critical" else "failed" if outcome == "not critical" else ""
+        out += f'<p>Verdict: <strong class="{cls}">{_e(outcome)}</strong></p>'
+        status_cls = {"pass": "ok", "fail": "failed"}
+        rows = "".join(
+            f"<tr><td>{_e(c.get('name'))}</td>"
+            f'<td class="{status_cls.get(str(c.get("status")), "")}">{_e(c.get("status"))}</td>'
+            f"<td>{_e(c.get('detail'))}</td></tr>"
+            for c in verdict.get("checks", [])
+            if isinstance(c, dict)
+        )
+        out += f"<table><tr><th>check</th><th>status</th><th>detail</th></tr>{rows}</table>"
+    rows = ""
+    for label, key in _EXPONENT_ROWS:
+        if key not in report:
+            continue
+        rows += (
+            f'<tr><td>{_e(label)}</td><td class="num">{_num(report.get(key))}</td>'
+            f'<td class="num">{_num(report.get(key + "_err"))}</td>'
+            f'<td class="num">{_num(report.get(key + "_sys"))}</td></tr>'
+        )
+    if "dcc" in report:
+        rows += (
+            f"<tr><td>DCC, |fitted - predicted| (Ma et al. 2019)</td>"
+            f'<td class="num">{_num(report.get("dcc"))}</td>'
+            f'<td class="num">{_num(report.get("dcc_err"))}</td><td>combined</td></tr>'
+        )
+    if rows:
+        out += (
+            "<table><tr><th>exponent</th><th>value</th><th>± statistical</th>"
+            f"<th>± systematic</th></tr>{rows}</table>"
+        )
+    near = report.get("nearest_class")
+    if isinstance(near, dict):
+        state = "consistent" if near.get("consistent") else "no class consistent; closest"
+        out += (
+            f"<p>Nearest universality class ({_e(state)}): {_e(near.get('name'))}, "
+            f"distance {_num(near.get('distance'), 2)}</p>"
+        )
+    return out
+
+
 def _run_sections(path: Path) -> list[tuple[str, str, str]]:
     config = _read_json(path / "config.json") or {}
     report = _read_json(path / "report.json")
@@ -134,9 +194,9 @@ def _run_sections(path: Path) -> list[tuple[str, str, str]]:
     if isinstance(report, dict):
         notes = report.get("notes") or []
         body = "".join(f"<li>{_e(n)}</li>" for n in notes)
-        body = (f"<ul>{body}</ul>" if body else "") + _dict_section(
-            {k: v for k, v in report.items() if k != "notes"}
-        )
+        body = _verdict_section(report) + (f"<ul>{body}</ul>" if body else "")
+        body += "<details><summary>every field of report.json</summary>"
+        body += _dict_section({k: v for k, v in report.items() if k != "notes"}) + "</details>"
         sections.append(("report", "Report (report.json)", body))
     sections.append(("figures", "Figures", _figures(path / "figures")))
     params = config.get("parameters")
