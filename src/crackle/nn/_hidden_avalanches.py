@@ -365,7 +365,7 @@ def hidden_state_criticality(
     if n_silent:
         notes.append(f"{n_silent} constant unit(s) never active")
     thr = 0.0 if percentile is None else float(np.percentile(counts, percentile))
-    av = avalanches_from_counts(counts, thr)
+    av = avalanches_from_counts(counts, thr, raster=False)
     t_len = counts.shape[1]
     if kmax is None:
         kmax = max(1, min((t_len - 1) // 3, 100))

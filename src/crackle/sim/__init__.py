@@ -23,9 +23,11 @@ from crackle.sim.nulls import (
     lognormal_avalanches,
     stretched_exponential_avalanches,
 )
+from crackle.sim.spiking import branching_network_spikes
 
 __all__ = [
     "DrivenActivity",
+    "branching_network_spikes",
     "branching_process",
     "compare_with_mean_field",
     "driven_branching_process",

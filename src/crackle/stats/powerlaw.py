@@ -301,28 +301,41 @@ class PowerLawFit:
         return PowerLawGof(p, n_boot, self.ks, ks_boot, seed_repr(seed), int((~ok).sum()))
 
     def _gof_fixed(self, n_boot: int, rng: np.random.Generator) -> FloatArray:
-        """KS distances of n_boot refits at this xmin of samples from the fitted law."""
+        """KS distances of n_boot refits at this xmin of samples from the fitted law.
+
+        With xmin and xmax fixed, the MLE depends on a sample only through its mean log,
+        so all replicates are solved in one vectorised Newton iteration.
+        """
         out = np.full(n_boot, np.nan)
-        xmax_int = None if self.xmax is None else int(self.xmax)
-        u = np.array([self.xmin])
-        for b in range(n_boot):
-            synth = sample_sorted(
-                self.alpha,
-                self.xmin,
-                xmax_int if self.discrete else self.xmax,
-                self.n_tail,
-                self.discrete,
-                rng,
+        xmax_arg = None if self.xmax is None else (int(self.xmax) if self.discrete else self.xmax)
+        preps = []
+        for _ in range(n_boot):
+            synth = sample_sorted(self.alpha, self.xmin, xmax_arg, self.n_tail, self.discrete, rng)
+            preps.append(
+                None if synth[0] == synth[-1] else core.prepare(synth, self.discrete, self.xmax)
             )
-            if synth[0] == synth[-1]:
-                continue
-            prep = core.prepare(synth, self.discrete, self.xmax)
-            k0 = np.zeros(1, dtype=np.intp)
-            a, _, lz, ok = core.fit_candidates(prep, k0, u)
-            if ok[0]:
-                out[b] = core.ks_exact(
-                    prep, float(a[0]), float(lz[0]), 0, self.ks_variant == "sup", self.xmin
-                )
+        idx = np.array([b for b, p in enumerate(preps) if p is not None], dtype=np.intp)
+        if idx.size == 0:
+            return out
+        first = preps[int(idx[0])]
+        assert first is not None
+        mean_log = np.array([p.slog[0] / p.n for p in (preps[int(b)] for b in idx) if p])
+        u = np.full(idx.size, float(self.xmin))
+        shift = np.log(max(self.xmin - 0.5, 0.5)) if self.discrete else np.log(self.xmin)
+        if not self.discrete and self.xmax is None:
+            alpha = 1.0 + 1.0 / (mean_log - shift)
+            ok = np.isfinite(alpha) & (alpha > 1.0)
+        else:
+            a0 = 1.0 + 1.0 / np.maximum(mean_log - shift, 1e-300)
+            alpha, _, ok = core.solve_alpha(
+                lambda a, k: core.log_norm(first, a, u[k]), mean_log, a0
+            )
+        lz = core.log_norm(first, alpha, u)
+        sup = self.ks_variant == "sup"
+        for j, b in enumerate(idx):
+            prep = preps[int(b)]
+            if ok[j] and prep is not None:
+                out[b] = core.ks_exact(prep, float(alpha[j]), float(lz[j]), 0, sup, self.xmin)
         return out
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
