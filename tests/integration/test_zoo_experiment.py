@@ -1,8 +1,6 @@
-"""The Fashion-MNIST zoo experiment end to end on a tiny configuration."""
+"""The Fashion-MNIST zoo end to end on a tiny configuration, and its statistics."""
 
-import itertools
 import json
-import math
 
 import numpy as np
 import pandas as pd
@@ -11,179 +9,146 @@ import torch
 from scipy import stats
 from typer.testing import CliRunner
 
-import crackle.experiments._zoo_train as zoo_train
+import crackle.experiments._zoo_train as zt
 from crackle.cli.main import _register, app
-from crackle.experiments._rank_tests import exact_spearman_p
-from crackle.experiments.zoo import DISTANCES, ZooConfig, train_zoo
-from crackle.nn.probes import branching_parameter, lyapunov_exponent
-from crackle.nn.zoo import build_model
+from crackle.experiments._zoo_analysis import bootstrap, partial_spearman
+from crackle.experiments.zoo import ModelSpec, ZooConfig, train_zoo
+from crackle.nn.families import FAMILIES, build_family
+from crackle.nn.probes import lyapunov_exponent
 from crackle.train.data import FASHION_MNIST_ROOT
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not FASHION_MNIST_ROOT.is_dir(),
-        reason=f"Fashion-MNIST IDX files not found at {FASHION_MNIST_ROOT} "
-        "(apt-get install dataset-fashion-mnist)",
-    ),
-]
+needs_data = pytest.mark.skipif(
+    not FASHION_MNIST_ROOT.is_dir(),
+    reason=f"Fashion-MNIST IDX files not found at {FASHION_MNIST_ROOT} "
+    "(apt-get install dataset-fashion-mnist)",
+)
 
 TINY = dict(
-    archs=("mlp-tanh-ordered", "mlp-tanh-chaotic"),
-    steps=(40, 4),
+    families=("mlp", "cnn", "vit"),
+    variants=("base", "small-init"),
+    seeds=(0, 1),
+    penalty_families=("mlp", "cnn"),
+    steps=15,
     train_subset=512,
-    test_subset=300,
-    probe_n=24,
-    seed=3,
+    test_subset=200,
+    probe_n=12,
+    robust_n=100,
+    noise=(0.5, 2.0),
+    n_boot=50,
+    lyapunov_iter=5,
+    device="cpu",
 )
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("zoo")
-    return out, train_zoo(ZooConfig(**TINY), out=out)
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
-def test_table_one_row_per_model(run):
-    out, res = run
-    df = res.table
-    assert df["name"].tolist() == [f"{a}@{s}" for a in TINY["archs"] for s in (4, 40)]
-    assert ((df["test_accuracy"] >= 0) & (df["test_accuracy"] <= 1)).all()
-    # 10 classes: 4 steps leave a model near chance, 40 steps of SGD do better
-    for arch in TINY["archs"]:
-        sub = df[df["arch"] == arch].set_index("steps")
-        assert sub.loc[40, "test_accuracy"] > sub.loc[4, "test_accuracy"]
-    assert np.allclose(df["dist_log_sigma"], np.abs(np.log(df["branching"])))
-    assert np.allclose(df["dist_lyapunov"], np.abs(df["lyapunov"]))
-    assert np.allclose(df["dist_lyapunov_gauss"], np.abs(df["lyapunov_gauss"]))
-    # test images and Gaussian inputs are different probes
-    assert not np.allclose(df["lyapunov"], df["lyapunov_gauss"])
-    assert pd.read_csv(out / "zoo.csv")["name"].tolist() == df["name"].tolist()
-    stored = json.loads((out / "zoo.json").read_text())
-    assert len(stored["models"]) == 4
-    assert len(stored["correlations"]) == len(DISTANCES)
-    # one correlation per distance at each step count, across the two architectures
-    assert [c.steps for c in res.within_steps] == [4] * len(DISTANCES) + [40] * len(DISTANCES)
-    assert all(c.n == 2 and math.isnan(c.spearman_rho) for c in res.within_steps)  # n < 3
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_every_family_traces_into_blocks_and_has_a_finite_exponent(family):
+    net = build_family(family, width=8, depth=2, seed=1)
+    x = torch.randn(3, 1, 28, 28)
+    out = net(x)
+    assert out.shape == (3, 10)
+    ly = lyapunov_exponent(net, x, n_iter=3)
+    assert ly.reorthonormalized  # the blocks form a chain
+    assert len(ly.names) >= 2
+    assert np.isfinite(ly.value)
+    assert FAMILIES[family]["year"] >= 1986
 
 
-def test_probes_ran_on_the_saved_weights_and_test_images(run):
-    out, res = run
+def test_partial_spearman_against_its_definition():
+    # The slow twin: the rank partial correlation is the correlation of the residuals
+    # of the ranks after a least-squares fit on the covariate's rank (with intercept);
+    # with no covariate it is scipy's Spearman rho.
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=40)
+    x, y = 2 * z + rng.normal(size=40), 2 * z + rng.normal(size=40)
+    assert partial_spearman(x, y, None) == pytest.approx(stats.spearmanr(x, y)[0], abs=1e-12)
+    rz = stats.rankdata(z)
+    design = np.column_stack([np.ones(40), rz])
+    rx = stats.rankdata(x) - design @ np.linalg.lstsq(design, stats.rankdata(x), rcond=None)[0]
+    ry = stats.rankdata(y) - design @ np.linalg.lstsq(design, stats.rankdata(y), rcond=None)[0]
+    want = float(np.corrcoef(rx, ry)[0, 1])
+    assert partial_spearman(x, y, design) == pytest.approx(want, abs=1e-12)
+    # x and y are related only through z: the partial correlation is near 0, the plain
+    # one clearly positive, and the bootstrap interval covers the estimate
+    est, lo, hi = bootstrap(x, y, z, None, 400, np.random.default_rng(1))
+    assert abs(est) < 0.3
+    assert partial_spearman(x, y, None) > 0.4  # 0.58 for this draw
+    assert lo < est < hi
+
+
+@pytest.mark.slow
+@needs_data
+def test_tiny_zoo_end_to_end_resume_and_cli(tmp_path):
+    out = tmp_path / "zoo"
     cfg = ZooConfig(**TINY)
-    data = zoo_train.load_data(cfg)
-    x = data["x_test"][: cfg.probe_n]
-    row = res.table.iloc[1]
-    model = build_model(row["arch"], seed=cfg.seed)
-    model.load_state_dict(torch.load(out / "models" / f"{row['name']}.pt", weights_only=True))
-    # a finite difference in float32 (eps = 1e-3): thread counts change the last digits
-    res_br = branching_parameter(model, x, seed=cfg.seed)
-    br = res_br.value
-    assert br == pytest.approx(row["branching"], rel=1e-3)
-    assert row["branching_hidden"] == pytest.approx(res_br.per_layer[:4].mean(), rel=1e-3)
-    assert abs(br - row["branching_gauss"]) > 1e-2  # not the Gaussian-input probe
-    ly = lyapunov_exponent(model, x, seed=cfg.seed)
-    assert ly.value == pytest.approx(row["lyapunov"], rel=1e-5)
-    # hidden layers: the readout's log rate left out of the mean over layers
-    assert len(ly.per_layer) == 5
-    assert row["lyapunov_hidden"] == pytest.approx(ly.per_layer[:4].mean(), rel=1e-5)
-    assert row["dist_lyapunov_hidden"] == pytest.approx(abs(ly.per_layer[:4].mean()), rel=1e-5)
-    acc = zoo_train.accuracy(model.eval(), data["x_test"], data["y_test"], "cpu")
-    assert acc == pytest.approx(row["test_accuracy"])
-
-
-def test_correlations_recomputed_from_the_table(run):
-    _, res = run
-    acc = res.table["test_accuracy"].to_numpy()
-    for col, _ in DISTANCES:
-        c = res.correlation(col)
-        d = res.table[col].to_numpy()
-        r, p = stats.pearsonr(d, acc)
-        rho = stats.spearmanr(d, acc)[0]
-        assert c.n == 4
-        assert (c.pearson_r, c.pearson_p) == pytest.approx((r, p))
-        assert c.spearman_rho == pytest.approx(rho)
-        # 4 models: the exact permutation p-value, not scipy's t approximation
-        exact = np.mean([abs(stats.spearmanr(d, q)[0]) >= abs(rho) - 1e-12
-                         for q in itertools.permutations(acc)])  # fmt: skip
-        assert c.spearman_p == pytest.approx(exact)
-        # rank partial correlation given the step count, by the textbook formula
-        rd, ra, rs = (stats.rankdata(v) for v in (d, acc, res.table["steps"]))
-        r_da, r_ds, r_as = (np.corrcoef(u, v)[0, 1] for u, v in ((rd, ra), (rd, rs), (ra, rs)))
-        partial = (r_da - r_ds * r_as) / np.sqrt((1 - r_ds**2) * (1 - r_as**2))
-        assert c.partial_rho == pytest.approx(partial)
-        t = partial * np.sqrt((4 - 3) / (1 - partial**2))
-        assert c.partial_p == pytest.approx(2 * stats.t.sf(abs(t), 4 - 3), abs=1e-6)
-    fig = res.plot()
-    assert "Spearman" in fig.axes[0].get_title()
-
-
-def test_exact_spearman_p_of_a_perfect_ranking():
-    x = np.arange(5.0)
-    assert exact_spearman_p(x, x**2) == pytest.approx(2 / 120)  # rho = +-1: 2 of 5!
-    assert stats.spearmanr(x, x**2)[1] < 1e-20  # what scipy's approximation says
-
-
-def test_rerun_skips_training(run, monkeypatch):
-    out, res = run
-
-    def boom(*a, **k):
-        raise AssertionError("trained again")
-
-    monkeypatch.setattr(zoo_train, "train", boom)
-    again = train_zoo(ZooConfig(**TINY), out=out)
-    pd.testing.assert_frame_equal(again.table, res.table)
-    # a model missing from disk makes its architecture train again
-    (out / "models" / "mlp-tanh-chaotic@4.json").rename(out / "moved.json")
-    with pytest.raises(AssertionError, match="trained again"):
-        train_zoo(ZooConfig(**TINY), out=out)
-    (out / "moved.json").rename(out / "models" / "mlp-tanh-chaotic@4.json")
+    res = train_zoo(cfg, out=out)
+    df = res.table
+    # 3 families x 2 variants x 2 seeds, and 2 families x 2 seeds with the penalty
+    assert len(df) == 12 + 4
+    assert df["penalty"].sum() == 4
+    assert set(df["year"]) == {1986, 1998, 2020}
+    assert ((df["test_accuracy"] >= 0) & (df["test_accuracy"] <= 1)).all()
+    assert np.allclose(df["dist_lyapunov"], np.abs(df["lyapunov"]))
+    assert (df["lyapunov_stderr"] > 0).all()
+    # the dynamic range is a number or NaN with its reason, never both
+    dr = df["dynamic_range_db"].to_numpy(dtype=float)
+    assert ((np.isfinite(dr)) == (df["dynamic_range_reason"].fillna("") == "")).all()
+    # a penalised model starts from its plain twin's weights and sees the same batches
+    pen, twin = ModelSpec("mlp", "base", 1, True), ModelSpec("mlp", "base", 1, False)
+    a, b = zt.build(pen), zt.build(twin)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
+    # the stored row reproduces: rebuild a model from its checkpoint and re-measure
+    row = df[df["name"] == "cnn-base-s0"].iloc[0]
+    model = zt.build(ModelSpec("cnn", "base", 0, False))
+    model.load_state_dict(torch.load(out / "models" / "cnn-base-s0.pt", weights_only=True))
+    data = zt.load_data(cfg)
+    assert zt.accuracy(model.eval(), data["x_test"], data["y_test"], "cpu") == row["test_accuracy"]
+    # the analysis: three metrics, the history, the robustness pairs (2 x 2)
+    assert [c["metric"] for c in res.correlations] == [
+        "dist_log_sigma",
+        "dist_lyapunov",
+        "dynamic_range_db",
+    ]
+    rob = {r["column"]: r for r in res.robustness}
+    assert rob["test_accuracy"]["n_pairs"] == 4
+    assert set(rob) == {"test_accuracy", "acc_noise_0.5", "acc_noise_2", "dist_lyapunov"}
+    assert [f["family"] for f in res.history["families"]] == ["mlp", "cnn", "vit"]
+    saved = json.loads((out / "zoo.json").read_text())
+    assert len(saved["models"]) == 16
+    assert pd.read_csv(out / "zoo.csv").shape[0] == 16
+    # resume: every model is on disk, nothing is trained again
+    calls = []
+    real = zt.train
+    zt.train = lambda *a, **k: calls.append(a) or real(*a, **k)
+    try:
+        again = train_zoo(cfg, out=out)
+    finally:
+        zt.train = real
+    assert calls == []
+    pd.testing.assert_frame_equal(
+        again.table[["name", "test_accuracy", "lyapunov"]],
+        df[["name", "test_accuracy", "lyapunov"]],
+    )
+    # other parameters on the same directory are refused
     with pytest.raises(FileExistsError, match="other parameters"):
-        train_zoo(ZooConfig(**{**TINY, "lr": 0.02}), out=out)
-
-
-def test_cli_resumes_and_writes_files(run, monkeypatch):
-    out, _ = run
+        train_zoo(ZooConfig(**{**TINY, "steps": 16}), out=out)
+    # the command: same run directory, resumed, writes the figure
     _register()
-    monkeypatch.setattr(zoo_train, "train", None)  # resumed: nothing is trained
-    args = ["experiment", "zoo", "--out", str(out), "--archs", ",".join(TINY["archs"]),
-            "--steps", "40,4", "--train-subset", "512", "--test-subset", "300",
-            "--probe-n", "24", "--seed", "3"]  # fmt: skip
-    result = CliRunner().invoke(app, args)
-    assert result.exit_code == 0, result.output
-    assert "Spearman" in result.output
-    assert "zoo.png" in result.output
-    assert (out / "figures" / "zoo.png").stat().st_size > 1000
-    bad = CliRunner().invoke(app, ["experiment", "zoo", "--out", str(out), "--steps", "a"])
-    assert bad.exit_code == 2
-    assert "--steps" in bad.output
-
-
-@pytest.mark.parametrize(
-    ("kw", "match"),
-    [
-        ({"archs": ()}, "archs"),
-        ({"archs": ("resnet18",)}, "archs"),
-        ({"archs": ("cnn", "cnn")}, "archs"),
-        ({"steps": ()}, "steps"),
-        ({"steps": (0, 5)}, "steps"),
-        ({"steps": (5, 5)}, "steps"),
-        ({"optimizer": "lbfgs"}, "optimizer"),
-        ({"lr": 0.0}, "lr"),
-        ({"lr": math.nan}, "lr"),
-        ({"batch_size": 0}, "batch_size"),
-        ({"train_subset": 70_000}, "train_subset"),
-        ({"test_subset": 20_000}, "test_subset"),
-        ({"probe_n": 500, "test_subset": 300}, "probe_n"),
-        ({"seed": -1}, "seed"),
-        ({"num_threads": 8}, "num_threads"),
-        ({"device": "tpu"}, "device"),
-    ],
-)
-def test_bad_config_values(kw, match):
-    with pytest.raises(ValueError, match=f"'{match}' parameter of train_zoo"):
-        ZooConfig(**kw)
-
-
-def test_config_must_be_a_zooconfig():
-    with pytest.raises(ValueError, match="'config' parameter"):
-        train_zoo({"archs": ("cnn",)})  # type: ignore[arg-type]
+    args = ["experiment", "zoo", "--out", str(out), "--families", "mlp,cnn,vit"]
+    args += ["--variants", "base,small-init", "--penalty-families", "mlp,cnn", "--steps", "15"]
+    args += ["--train-subset", "512", "--test-subset", "200", "--probe-n", "12"]
+    args += ["--robust-n", "100", "--noise", "0.5,2", "--n-boot", "50", "--device", "cpu"]
+    cli = CliRunner().invoke(app, [*args, "--lyapunov-iter", "5"])
+    assert cli.exit_code == 0, cli.output
+    assert (out / "figures" / "zoo.png").stat().st_size > 10_000
+    assert "Spearman" in cli.output
+    cli = CliRunner().invoke(app, [*args, "--lyapunov-iter", "6"])
+    assert cli.exit_code == 2
+    assert "other parameters" in cli.output

@@ -1,4 +1,4 @@
-"""``crackle experiment zoo``: accuracy against distance from criticality on Fashion-MNIST."""
+"""``crackle experiment zoo``: a zoo of trained Fashion-MNIST models against criticality."""
 
 from __future__ import annotations
 
@@ -10,52 +10,61 @@ from crackle.cli._common import (
     clean_errors,
     console,
     progress_bar,
+    split_floats,
     split_ints,
     split_names,
 )
 from crackle.cli.experiment import experiment_app
 
-_SHORT = {
-    "dist_log_sigma": "|log σ|",
-    "dist_lyapunov": "|λ₀|",
-    "dist_log_sigma_hidden": "|log σ| hid",
-    "dist_lyapunov_hidden": "|λ₀| hid",
-    "dist_log_sigma_gauss": "|log σ| G",
-    "dist_lyapunov_gauss": "|λ₀| G",
-}
-
 
 def _num(v: float, fmt: str) -> str:
-    return "n/a" if v != v else format(v, fmt)
+    return "n/a" if v is None or v != v else format(v, fmt)
+
+
+def _ci(row: dict, key: str) -> str:
+    if key not in row:
+        return "n/a"
+    return f"{row[key]:+.2f} [{_num(row[key + '_lo'], '+.2f')}, {_num(row[key + '_hi'], '+.2f')}]"
 
 
 @experiment_app.command("zoo")
 @clean_errors
 def zoo(
-    out: Path = typer.Option(Path("runs/zoo"), "--out", "-o", help="Run directory."),
-    archs: str = typer.Option(
-        "mlp-tanh-ordered,mlp-tanh,mlp-tanh-chaotic,mlp-relu,cnn",
-        help="Built-in 28 x 28 architectures, comma-separated.",
+    out: Path = typer.Option(Path("runs/zoo"), "--out", "-o", help="Run directory (resumable)."),
+    families: str = typer.Option(
+        "mlp,rnn,cnn,vgg,resnet,densenet,mobilenet,vit,mixer",
+        help="Architecture families (crackle.nn.families), comma-separated.",
     ),
-    steps: str = typer.Option(
-        "10,30,100,300,1000,3000",
-        help="Step counts at which each architecture is kept (comma-separated).",
+    variants: str = typer.Option(
+        "base,wide,deep,small-init,high-lr", help="Variants of every family, comma-separated."
     ),
-    optimizer: str = typer.Option("sgd", help="'sgd' (momentum 0.9) or 'adam'."),
-    lr: float = typer.Option(0.01, help="Learning rate."),
-    batch_size: int = typer.Option(64, help="Images per training step."),
-    train_subset: int = typer.Option(20_000, help="Training images used."),
+    seeds: str = typer.Option("0,1", help="Seeds, comma-separated."),
+    penalty_families: str = typer.Option(
+        "mlp,rnn,cnn,vgg,resnet,densenet,mobilenet,vit,mixer",
+        help="Families whose base variant is also trained with the criticality penalty "
+        "('' for none).",
+    ),
+    penalty_weight: float = typer.Option(10.0, help="Weight of lambda_max^2 in the loss."),
+    steps: int = typer.Option(300, help="Training steps (the same budget for every model)."),
+    batch_size: int = typer.Option(64, help="Images per step."),
+    train_subset: int = typer.Option(60_000, help="Training images drawn from."),
     test_subset: int = typer.Option(10_000, help="Test images for the accuracy."),
-    probe_n: int = typer.Option(256, help="Test images (and Gaussian inputs) for the probes."),
-    seed: int = typer.Option(0, min=0, help="Random seed."),
-    device: str = typer.Option("cpu", help="'cpu' or 'cuda'."),
+    probe_n: int = typer.Option(128, help="Test images for the probes."),
+    robust_n: int = typer.Option(2000, help="Test images for the accuracy under noise."),
+    noise: str = typer.Option("0.25,0.5,1.0", help="Input noise strengths (std, comma-separated)."),
+    n_boot: int = typer.Option(2000, help="Bootstrap resamples per interval."),
+    lyapunov_iter: int = typer.Option(20, help="Most iterations of the λ_max search."),
+    device: str = typer.Option("auto", help="'auto' (a GPU when there is one), 'cpu', 'cuda'."),
     threads: int = typer.Option(1, help="torch threads (1 is fastest on a busy machine)."),
     fashion_root: Path | None = typer.Option(None, help="Folder with Fashion-MNIST IDX files."),
 ) -> None:
-    """Train small Fashion-MNIST models to different accuracies, probe them on
-    held-out images, and correlate accuracy with the distance from criticality
-    (|log σ|, |λ₀|). Writes OUT/zoo.csv, OUT/zoo.json, OUT/figures/zoo.png and
-    OUT/models/ARCH@STEPS.{pt,json}; finished architectures are skipped on a re-run.
+    """Train small models of nine families (several widths, depths, initialisations,
+    learning rates and seeds, the same budget each) on Fashion-MNIST, probe each at its
+    blocks (σ, λ_max, Δ on held-out images), and test the claims: accuracy against
+    distance from criticality (bootstrap intervals; controls for size and family),
+    later families nearer criticality, criticality-penalised models more robust to
+    input noise. Writes OUT/zoo.csv, OUT/zoo.json, OUT/figures/zoo.png and
+    OUT/models/NAME.{pt,json}; stored models are skipped on a re-run.
     """
     import matplotlib
 
@@ -64,83 +73,80 @@ def zoo(
     from rich.table import Table
 
     from crackle.experiments.zoo import ZooConfig, train_zoo
+    from crackle.report.phase_diagram import save_figure_atomic
 
     cfg = ZooConfig(
-        archs=split_names(archs),
-        steps=split_ints(steps, "--steps"),
-        optimizer=optimizer,
-        lr=lr,
+        families=split_names(families),
+        variants=split_names(variants),
+        seeds=split_ints(seeds, "--seeds"),
+        penalty_families=split_names(penalty_families),
+        penalty_weight=penalty_weight,
+        steps=steps,
         batch_size=batch_size,
         train_subset=train_subset,
         test_subset=test_subset,
         probe_n=probe_n,
-        seed=seed,
+        robust_n=robust_n,
+        noise=split_floats(noise, "--noise"),
+        n_boot=n_boot,
+        lyapunov_iter=lyapunov_iter,
         device=device,
         num_threads=threads,
         fashion_root=None if fashion_root is None else str(fashion_root),
     )
     with progress_bar() as progress:
-        bar = progress.add_task("zoo", total=len(cfg.archs) * max(cfg.steps))
+        bar = progress.add_task("zoo", total=len(cfg.specs()))
 
-        def tick(stage: str, k: int) -> None:
-            progress.update(bar, advance=k, description=stage)
+        def tick(name: str, done: int, total: int) -> None:
+            progress.update(bar, completed=done, description=name)
 
         res = train_zoo(cfg, out=out, progress=tick)
+        progress.update(bar, completed=len(cfg.specs()), description="done")
+    (out / "figures").mkdir(parents=True, exist_ok=True)
     fig = res.plot()
-    fig_path = out / "figures" / "zoo.png"
-    fig.savefig(fig_path, dpi=130)
+    fig_path = save_figure_atomic(fig, out / "figures" / "zoo.png")
     plt.close(fig)
 
-    table = Table(title="trained models (probes on test images)", title_justify="left")
-    table.add_column("model", no_wrap=True)
-    for col in ("test acc", "σ", "λ₀", "σ hid", "λ₀ hid", "Δ (dB)"):
-        table.add_column(col, justify="right")
-    for r in res.table.to_dict(orient="records"):
-        table.add_row(
-            r["name"],
-            _num(r["test_accuracy"], ".4f"),
+    fam = Table(title="families (models without penalty; means)", title_justify="left")
+    for col in ("family", "year", "models", "test acc", "σ", "λ_max", "|λ_max|", "Δ defined"):
+        fam.add_column(col, justify="left" if col == "family" else "right")
+    for r in res.history["families"]:
+        fam.add_row(
+            r["family"],
+            str(r["year"]),
+            str(r["models"]),
+            _num(r["test_accuracy"], ".3f"),
             _num(r["branching"], ".3f"),
             _num(r["lyapunov"], "+.3f"),
-            _num(r["branching_hidden"], ".3f"),
-            _num(r["lyapunov_hidden"], "+.3f"),
-            _num(r["dynamic_range_db"], ".1f"),
+            _num(r["dist_lyapunov"], ".3f"),
+            f"{r['dynamic_range_defined']}/{r['models']}",
         )
-    console.print(table)
-    console.print(
-        "probes on held-out test images; hid: hidden layers only (no readout); "
-        "G: standard Gaussian inputs (all columns in zoo.csv)"
-    )
-    corr = Table(title="correlation of test accuracy with distance", title_justify="left")
-    for col in ("distance", "n", "Pearson r", "p", "Spearman ρ", "p", "partial ρ", "p"):
+    console.print(fam)
+    corr = Table(title="Spearman ρ of test accuracy with each metric [95 % bootstrap]")
+    for col in ("metric", "n", "ρ", "given size", "given size and family"):
         corr.add_column(col, justify="right")
     for c in res.correlations:
-        corr.add_row(
-            _SHORT[c.distance],
-            str(c.n),
-            _num(c.pearson_r, "+.3f"),
-            _num(c.pearson_p, ".2g"),
-            _num(c.spearman_rho, "+.3f"),
-            _num(c.spearman_p, ".2g"),
-            _num(c.partial_rho, "+.3f"),
-            _num(c.partial_p, ".2g"),
-        )
+        corr.add_row(c["label"], str(c["n"]), _ci(c, "spearman"), _ci(c, "partial_params"),
+                     _ci(c, "partial_family"))  # fmt: skip
     console.print(corr)
-    console.print("partial ρ: rank correlation given the training steps (see ZooResult)")
-    within = Table(
-        title="across architectures at one training length: Spearman ρ (p)", title_justify="left"
-    )
-    within.add_column("steps", justify="right")
-    shown = [c.distance for c in res.correlations if not c.distance.endswith("_gauss")]
-    for d in shown:
-        within.add_column(_SHORT[d], justify="right")
-    for s in sorted(cfg.steps):
-        cells = [
-            f"{_num(c.spearman_rho, '+.2f')} ({_num(c.spearman_p, '.2g')})"
-            for c in res.within_steps
-            if c.steps == s and c.distance in shown
-        ]
-        within.add_row(str(s), *cells)
-    console.print(within)
+    hist = Table(title="Spearman ρ with the family's year of introduction [95 % bootstrap]")
+    for col in ("quantity", "n", "ρ"):
+        hist.add_column(col, justify="right")
+    for k, h in res.history["year_spearman"].items():
+        hist.add_row(k, str(h["n"]), f"{h['rho']:+.2f} [{h['lo']:+.2f}, {h['hi']:+.2f}]")
+    console.print(hist)
+    rob = Table(title="criticality penalty minus plain twin (mean over pairs [95 % bootstrap])")
+    for col in ("quantity", "pairs", "plain", "penalty", "difference"):
+        rob.add_column(col, justify="right")
+    for r in res.robustness:
+        rob.add_row(
+            r["column"],
+            str(r["n_pairs"]),
+            f"{r['plain_mean']:.3f}",
+            f"{r['penalty_mean']:.3f}",
+            f"{r['mean_difference']:+.3f} [{r['lo']:+.3f}, {r['hi']:+.3f}]",
+        )
+    console.print(rob)
     for note in res.notes:
         console.print(f"[yellow]note:[/] {note}")
     console.print(

@@ -83,6 +83,9 @@ def build_segments(
 
         return hook
 
+    from crackle.nn._blocks import BlockMarker
+
+    known = all(isinstance(m, BlockMarker) for _, m in named)  # cuts by construction
     x0 = x.detach().requires_grad_(True)
     handles = [m.register_forward_hook(hook_for(n)) for n, m in named]
     try:
@@ -97,7 +100,7 @@ def build_segments(
     if chain:
         starts = [x0, *leaves]
         ends = [*outs, out]
-        for i, o in enumerate(ends):
+        for i, o in enumerate([] if known else ends):
             if not o.requires_grad:
                 continue
             earlier = starts[: i + 1]
@@ -157,11 +160,14 @@ def top_singular(
     n_iter: int,
     tol: float,
     func: str,
+    values: bool = True,
 ) -> TopSingular:
     """Orthogonal iteration on J^T J for a batch x of B samples, k directions each.
 
     ``v0`` holds k initial directions per sample, laid out (k * B, *x.shape[1:]).
-    Stops when no log s_i moved by more than ``tol`` in one iteration.
+    Stops when no log s_i moved by more than ``tol`` in one iteration. With
+    ``values=False`` it runs exactly ``n_iter`` forward and backward sweeps and
+    returns the directions only (``log_s`` all NaN): what the penalty needs.
     """
     xs = x.repeat(k, *[1] * (x.ndim - 1))
     seg = build_segments(runner, xs, named, func)
@@ -182,6 +188,11 @@ def top_singular(
             u, r = _qr(_jvp(a, o, u).detach(), k)
             acc = acc + torch.log(r.double())
         log_s = acc.cpu()
+        if not values:
+            for a, o in zip(reversed(seg.inputs), reversed(seg.outputs), strict=True):
+                u, _ = _qr(_vjp(a, o, u).detach(), k)
+            v = u
+            continue
         if prev is not None:
             delta = (log_s - prev).abs()
             delta = torch.where(torch.isfinite(delta), delta, torch.zeros_like(delta))
@@ -194,6 +205,8 @@ def top_singular(
         for a, o in zip(reversed(seg.inputs), reversed(seg.outputs), strict=True):
             u, _ = _qr(_vjp(a, o, u).detach(), k)
         v = u
+    if not values:
+        log_s = torch.full_like(log_s, float("nan"))
     return TopSingular(
         log_s=log_s,
         v=v.detach(),

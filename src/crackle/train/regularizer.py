@@ -80,7 +80,8 @@ def _tangent_pass(
         from crackle.nn._lyapunov import top_singular
 
         with evaluating(model), full_precision():
-            v = top_singular(runner, x, named, 1, v, top[0], top[1], func).v.to(x.dtype)
+            search = top_singular(runner, x, named, 1, v, top[0], top[1], func, values=top[1] > 0)
+            v = search.v.to(x.dtype)
     xs = x.repeat(n_directions, *[1] * (x.ndim - 1))
     m, n_in = xs.shape[0], x[0].numel()
     stash: list[torch.Tensor] = []
@@ -197,8 +198,9 @@ def jvp_lyapunov(
     one batch of the probe). The top right singular vector v_1 of J is found
     without gradients (orthogonal iteration, ``n_iter``, ``tol``), then one dual
     pass carries it: log |J v_1| = log s_1, whose gradient with v_1 held fixed is
-    the gradient of s_1. Parameters as in :func:`jvp_branching`; returns a scalar
-    tensor.
+    the gradient of s_1. ``tol=0`` runs exactly ``n_iter`` power iterations and skips
+    the convergence check (cheaper in a training loop). Parameters as in
+    :func:`jvp_branching`; returns a scalar tensor.
 
     Examples
     --------
