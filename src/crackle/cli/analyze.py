@@ -29,7 +29,21 @@ def analyze(
         None, "--duration-column", help="Column of durations."
     ),
     n_boot: int = typer.Option(
-        0, "--n-boot", min=0, help="Bootstrap goodness-of-fit replicates (0: skip)."
+        100,
+        "--n-boot",
+        min=0,
+        help="Most bootstrap goodness-of-fit replicates per fitting window (0: skip; the "
+        "verdict then rests on the other checks).",
+    ),
+    size_xmax: float | None = typer.Option(
+        None,
+        "--size-xmax",
+        help="Upper end of the size fit (default: below the smallest censored avalanche).",
+    ),
+    duration_xmax: float | None = typer.Option(
+        None,
+        "--duration-xmax",
+        help="Upper end of the duration fit (default: below the shortest censored one).",
     ),
     min_tail_fraction: float | None = typer.Option(
         None,
@@ -69,11 +83,20 @@ def analyze(
                     "source": str(source.resolve()),
                     "n_boot": n_boot,
                     "min_tail_fraction": min_tail_fraction,
+                    "size_xmax": size_xmax,
+                    "duration_xmax": duration_xmax,
                 }
             )
         progress.advance(task)
         progress.update(task, description="fitting")
-        rep, paths = write_run_report(av, run, n_boot=n_boot, min_tail_fraction=min_tail_fraction)
+        rep, paths = write_run_report(
+            av,
+            run,
+            n_boot=n_boot,
+            min_tail_fraction=min_tail_fraction,
+            size_xmax="auto" if size_xmax is None else size_xmax,
+            duration_xmax="auto" if duration_xmax is None else duration_xmax,
+        )
         progress.advance(task)
     console.print(report_table(rep, title=f"crackling report: {source}"))
     for note in rep.notes:

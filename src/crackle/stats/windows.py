@@ -291,9 +291,13 @@ def scan_power_law(
             f"x_max = {upper:g}"
         )
         return _summarise(quantity, empty, empty, empty, np.zeros(0, np.int64), upper, -1, {}, msg)
-    lows = u[cand].astype(np.float64)
     e, s, _, conv = core.fit_candidates(prep, cand)
-    e = np.where(conv, e, np.nan)
+    # Fits that did not converge (a tail too steep for alpha <= 20) leave the scan.
+    good = conv & np.isfinite(e) & np.isfinite(s)
+    if fixed_low is not None:
+        good |= cand == int(np.searchsorted(u, fixed_low, side="left"))
+    cand, e, s = cand[good], e[good], s[good]
+    lows = u[cand].astype(np.float64)
     counts = nt[cand].astype(np.int64)
     if fixed_low is not None:
         chosen = int(np.searchsorted(lows, fixed_low, side="left"))
@@ -303,8 +307,7 @@ def scan_power_law(
             )
         msg = f"x_min fixed at {lows[chosen]:g}"
     else:
-        good = np.isfinite(e)
-        chosen = _stable_start(np.where(good, e, 0.0), np.where(good, s, np.inf), z)
+        chosen = _stable_start(e, s, z) if e.size else -1
         msg = (
             f"stable from x_min = {lows[chosen]:g} ({counts[chosen]} values)"
             if chosen >= 0
@@ -438,6 +441,10 @@ def scan_size_duration(
         return _summarise("inv_snz", empty, empty, empty, np.zeros(0, np.int64), upper, -1, {}, msg)
     hi = np.full(cand.size, n_pts, dtype=np.intp)
     e, s = _wls_windows(x, y, w, cand, hi)
+    good = np.isfinite(e) & np.isfinite(s)
+    if fixed_low is not None:
+        good |= cand == int(np.searchsorted(t, fixed_low, side="left"))
+    cand, e, s = cand[good], e[good], s[good]
     cum = np.concatenate([[0], np.cumsum(table.counts)])
     counts = (cum[-1] - cum[cand]).astype(np.int64)
     lows = t[cand]
@@ -445,8 +452,7 @@ def scan_size_duration(
         chosen = int(np.searchsorted(lows, t[int(np.searchsorted(t, fixed_low))]))
         msg = f"T_min fixed at {lows[chosen]:g}"
     else:
-        good = np.isfinite(e)
-        chosen = _stable_start(np.where(good, e, 0.0), np.where(good, s, np.inf), z)
+        chosen = _stable_start(e, s, z) if e.size else -1
         msg = (
             f"stable from T_min = {lows[chosen]:g}"
             if chosen >= 0

@@ -52,7 +52,8 @@ def test_demo_writes_a_complete_run_directory(demo_run):
     rep = json.loads((out / "report.json").read_text())
     assert abs(rep["tau"] - 1.5) < 0.1
     assert json.loads((out / "config.json").read_text())["parameters"]["seed"] == 1
-    assert "tau (sizes)" in output
+    assert "τ (sizes)" in output
+    assert "verdict" in output
     assert not list(out.glob("*.partial"))
     assert not list(out.glob(".*.tmp"))
 
@@ -99,7 +100,6 @@ def test_analyze_csv_and_npy(tmp_path):
         ("size,duration\n1,1\nnan,2\n", ".csv", "finite"),
         ("a,b\n1,1\n", ".csv", "no sizes column"),
         ("whatever", ".txt", "cannot read"),
-        ("size,duration\n1,1\n2,2\n", ".csv", "at least 50"),
     ],
 )
 def test_analyze_bad_input_is_one_clear_line(tmp_path, content, suffix, needle):
@@ -140,3 +140,22 @@ def test_simulate_gaussian_with_the_gram_method(tmp_path):
     assert bad.exit_code != 0
     assert "'method'" in bad.output
     assert "gram" in bad.output
+
+
+def test_analyze_a_handful_of_avalanches_is_inconclusive(tmp_path):
+    f = tmp_path / "few.csv"
+    f.write_text("size,duration\n1,1\n2,2\n5,3\n")
+    res = runner.invoke(app, ["analyze", str(f), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    rep = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert rep["verdict"]["outcome"] == "inconclusive"
+    assert "too few avalanches" in rep["verdict"]["reasons"][0]
+
+
+def test_analyze_takes_upper_cutoffs(demo_run, tmp_path):
+    out, _ = demo_run
+    args = ["analyze", str(out), "--out", str(tmp_path / "x"), "--duration-xmax", "200"]
+    res = runner.invoke(app, [*args, "--n-boot", "0"])
+    assert res.exit_code == 0, res.output
+    rep = json.loads((tmp_path / "x" / "report.json").read_text())
+    assert rep["duration_fit"]["xmax"] == 200
