@@ -11,7 +11,7 @@ censored avalanches (:func:`censoring_check`), and the final rule
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -202,11 +202,18 @@ def judge_power_law(
         fit = fit_power_law(used, discrete=discrete, xmin=xmin, xmax=xmax)
         if n_boot > 0:
             gof_p, n_run = _sequential_gof(fit, n_boot, rng)
-    scan = (
-        scan_power_law(used, discrete=discrete, xmax=xmax, quantity=quantity, fixed_low=fit.xmin)
-        if scan.lows.size
-        else scan
-    )
+    if scan.lows.size:
+        first = scan
+        scan = scan_power_law(
+            used, discrete=discrete, xmax=xmax, quantity=quantity, fixed_low=fit.xmin
+        )
+        how = (
+            f"stable from {first.low:g}"
+            if first.stable
+            else "no stable window: the exponent drifts"
+        )
+        gof = "" if gof_p is None else f", bootstrap p = {gof_p:.2g}"
+        scan = replace(scan, message=f"window from {fit.xmin:g} ({how}{gof})")
     upper = fit.xmax if fit.xmax is not None else float(used.max())
     decades = float(np.log10(upper / fit.xmin)) if upper > fit.xmin else 0.0
     r_exp, p_exp = fit.compare("exponential")
