@@ -143,21 +143,26 @@ def probe_table(
     seed: int = 0,
     accuracy: Mapping[str, float] | None = None,
     batch_size: int = 64,
+    inputs: Any = None,
+    modules: Any = None,
     progress: Callable[[str], None] | None = None,
 ) -> Any:
-    """Branching parameter, Lyapunov exponent and dynamic range of each model: one table.
+    """Branching parameter, largest Lyapunov exponent and dynamic range of each model.
 
-    Every model sees ``n`` standard Gaussian inputs of its ``input_shape`` (drawn from
-    ``seed``; a model without ``input_shape`` is an error), on the device of its
-    parameters, with the probes' default layers.
+    Every model sees ``inputs`` when given (one array or tensor for all models, or a
+    mapping from label to inputs), else ``n`` standard Gaussian inputs of its
+    ``input_shape`` (drawn from ``seed``; a model without ``input_shape`` is then an
+    error), on the device of its parameters, with the layers ``modules`` (default:
+    the model's blocks, see :func:`crackle.nn.lyapunov_exponent`).
 
     Returns
     -------
     pandas.DataFrame
-        One row per model: ``model, n_params, n_layers, branching,
-        branching_geometric, lyapunov, lyapunov_stderr, dynamic_range_db, distance``
-        (``|lyapunov|``, the distance from criticality lambda_0 = 0) and ``accuracy``
-        (NaN where not given).
+        One row per model: ``model, n_params, n_layers, n_inputs, branching,
+        branching_stderr, branching_geometric, lyapunov, lyapunov_stderr,
+        dynamic_range_db, dynamic_range_reason, distance`` (``|lyapunov|``, the distance
+        from criticality lambda_max = 0) and ``accuracy`` (NaN where not given). A
+        dynamic range that is not a measurement is NaN, with the reason.
     """
     import pandas as pd
 
@@ -170,17 +175,24 @@ def probe_table(
     unknown = sorted(set(acc) - set(models))
     if unknown:
         raise param_error("accuracy", func, f"keyed by model labels {sorted(models)}", unknown)
+    if isinstance(inputs, Mapping):
+        missing = sorted(set(models) - set(inputs))
+        if missing:
+            raise param_error("inputs", func, f"inputs for every model {sorted(models)}", missing)
     rows = []
     for label, model in models.items():
-        shape = getattr(model, "input_shape", None)
-        if shape is None:
-            raise param_error(
-                "models", func, "models with an input_shape attribute (per sample)", label
-            )
+        if inputs is None:
+            shape = getattr(model, "input_shape", None)
+            if shape is None:
+                raise param_error(
+                    "models", func, "models with an input_shape attribute (per sample)", label
+                )
+            x = gaussian_inputs(shape, n, seed=seed)
+        else:
+            x = inputs[label] if isinstance(inputs, Mapping) else inputs
         if progress is not None:
             progress(label)
-        x = gaussian_inputs(shape, n, seed=seed)
-        kw: dict[str, Any] = {"batch_size": batch_size}
+        kw: dict[str, Any] = {"batch_size": batch_size, "modules": modules}
         br = branching_parameter(model, x, seed=seed, **kw)
         ly = lyapunov_exponent(model, x, seed=seed, **kw)
         dr = dynamic_range(model, x, **kw)
@@ -189,11 +201,14 @@ def probe_table(
                 "model": label,
                 "n_params": int(sum(p.numel() for p in model.parameters())),
                 "n_layers": len(ly.names),
+                "n_inputs": ly.n_samples,
                 "branching": br.value,
+                "branching_stderr": br.stderr,
                 "branching_geometric": br.geometric,
                 "lyapunov": ly.value,
                 "lyapunov_stderr": ly.stderr,
                 "dynamic_range_db": dr.value,
+                "dynamic_range_reason": dr.reason or "",
                 "distance": abs(ly.value),
                 "accuracy": float(acc[label]) if label in acc else np.nan,
             }
@@ -202,33 +217,9 @@ def probe_table(
 
 
 def plot_probe_table(df: Any, fig: Any = None) -> Any:
-    """Bars of the three metrics per model (critical values dashed), and accuracy
-    against the distance from criticality when any accuracy is given."""
-    import matplotlib.pyplot as plt
+    """The three metrics per model with their standard errors as error bars (critical
+    values dashed), and accuracy against |lambda_max| when any accuracy is given
+    (:func:`crackle.report.nn_figures.plot_probe`)."""
+    from crackle.report.nn_figures import plot_probe
 
-    has_acc = bool(np.isfinite(df["accuracy"].to_numpy(dtype=float)).any())
-    ncol = 4 if has_acc else 3
-    if fig is None:
-        fig = plt.figure(figsize=(3.6 * ncol, 3.4 + 0.12 * len(df)))
-    axes = fig.subplots(1, ncol)
-    y = np.arange(len(df))
-    for ax, col, ref, label in (
-        (axes[0], "branching", 1.0, "branching parameter σ"),
-        (axes[1], "lyapunov", 0.0, "Lyapunov exponent λ₀ (per layer)"),
-        (axes[2], "dynamic_range_db", None, "dynamic range Δ (dB)"),
-    ):
-        ax.barh(y, df[col].to_numpy(dtype=float), color="tab:blue")
-        if ref is not None:
-            ax.axvline(ref, color="k", ls="--", lw=1)
-        ax.set_yticks(y, df["model"].tolist() if ax is axes[0] else [])
-        ax.set_xlabel(label)
-        ax.invert_yaxis()
-    if has_acc:
-        ax = axes[3]
-        ax.scatter(df["distance"], df["accuracy"])
-        for _, row in df.iterrows():
-            ax.annotate(row["model"], (row["distance"], row["accuracy"]), fontsize=7)
-        ax.set_xlabel("distance from criticality |λ₀|")
-        ax.set_ylabel("accuracy")
-    fig.tight_layout()
-    return fig
+    return plot_probe(df, fig)
