@@ -378,6 +378,19 @@ def main() -> int:
         if sel:
             share = np.mean([r["share"]["critical"] for r in sel])
             print(f"{group:>9}s from 1e5 on: {share:.1%} of reports called critical")
+    # The critical processes must also match mean-field directed percolation.
+    for r in rows:
+        if r["expect"] == "critical":
+            ok = [
+                bool(x.get("nearest_consistent"))
+                and str(x.get("nearest_class", "")).startswith("mean-field directed")
+                for x in r["runs"]
+            ]
+            r["mean_field_dp_share"] = float(np.mean(ok)) if ok else None
+            print(
+                f"{r['case']} at {_fmt_n(r['n'])}: nearest class mean-field DP and consistent "
+                f"in {np.mean(ok):.0%} of seeds"
+            )
     print(f"targets met: {met}/{len(checked)}; wall time {wall:.0f} s")
     info["wall_s"] = wall
     if args.json is not None:
