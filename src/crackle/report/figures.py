@@ -62,6 +62,10 @@ def plot_size_duration(fit: ScalingFit, ax: Any = None, *, predicted: float | No
         )
     ax.set_xlabel("duration T")
     ax.set_ylabel("mean size <S>")
+    # Under two decades matplotlib labels the minor ticks too, and they overlap.
+    from matplotlib.ticker import NullFormatter
+
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.legend(fontsize=8)
     return ax
 
