@@ -1,14 +1,16 @@
 """Make the figures of docs/nn.md and print the tables quoted there.
 
     python docs/scripts/make_nn_figures.py [--device cuda] [--n 200000] [--out docs/figures]
+        [--parts avalanches,probes]
 
 1. Avalanches in pre-activation ResNet-18, -34 and -50 at initialisation (ImageNet
    widths, 3 x 32 x 32 standard Gaussian inputs, batch norm with batch statistics,
    every operation a layer, theta_l = mu_l + k s_l) for k = 0, 1, 2: the exponent table
    (printed, and written as resnet_exponents.csv beside the figures) and
    resnet_avalanches.png.
-2. The probes (branching parameter, Lyapunov exponent, dynamic range) of the built-in
-   models: probe_zoo.csv and probe_zoo.png.
+2. The probes (branching parameter, largest Lyapunov exponent, dynamic range; the
+   random-direction rate beside the largest exponent) of the built-in models at their
+   blocks: probe_zoo.csv and probe_zoo.png.
 
 Deterministic (seeded). With --n 200000 it took a few minutes on one H100; on 2 CPU
 cores use --n 20000 (about ten minutes).
@@ -92,12 +94,21 @@ def main() -> None:
     ap.add_argument("--n-cal", type=int, default=10_000)
     ap.add_argument("--n-probe", type=int, default=256)
     ap.add_argument("--out", type=Path, default=FIG)
+    ap.add_argument("--parts", default="avalanches,probes")
     args = ap.parse_args()
+    parts = set(args.parts.split(","))
     args.out.mkdir(parents=True, exist_ok=True)
     dev = torch.device(args.device)
     pd.set_option("display.width", 200)
     pd.set_option("display.max_columns", 30)
 
+    if "avalanches" in parts:
+        avalanche_part(args, dev)
+    if "probes" in parts:
+        probe_part(args, dev)
+
+
+def avalanche_part(args: argparse.Namespace, dev: torch.device) -> None:
     t0 = time.perf_counter()
     models = {
         f"resnet{d}": ck.nn.preact_resnet(d, num_classes=10, input_size=32, seed=0).to(dev)
@@ -115,9 +126,16 @@ def main() -> None:
     print(df[cols].round(3).to_string(index=False))
     print(f"[resnet avalanches: {time.perf_counter() - t0:.0f} s on {dev}]")
 
+
+def probe_part(args: argparse.Namespace, dev: torch.device) -> None:
     t0 = time.perf_counter()
     zoo = {name: build_model(name, seed=0).to(dev) for name in MODEL_NAMES}
     table = probe_table(zoo, n=args.n_probe, seed=0)
+    rates = []
+    for model in zoo.values():
+        x = ck.nn.gaussian_inputs(model.input_shape, args.n_probe, seed=0)
+        rates.append(ck.nn.random_direction_rate(model, x, seed=0).value)
+    table["random_direction_rate"] = rates
     table.to_csv(args.out / "probe_zoo.csv", index=False)
     fig = plot_probe_table(table)
     fig.savefig(args.out / "probe_zoo.png", dpi=130)

@@ -271,7 +271,7 @@ def record(
     rec = Recording(collector, stat, training_bn)
     collector.attach()
     if runner is not model:  # blocks found by torch.fx: run the traced graph (same ops)
-        model.forward = runner.forward  # type: ignore[method-assign]
+        model.forward = runner.forward
     try:
         yield rec
     except RuntimeError as exc:
