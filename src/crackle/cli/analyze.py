@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from crackle.cli._common import clean_errors, console, progress_bar
+from crackle.cli._common import WAIT_HELP, clean_errors, console, note, progress_bar, writing
 from crackle.cli._tables import report_table
 from crackle.cli.main import app
 
@@ -56,6 +56,7 @@ def analyze(
     spike_columns: str | None = typer.Option(
         None, "--spike-columns", help="Spike tables: TIME,UNIT column names (default time,unit)."
     ),
+    wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
 ) -> None:
     """Crackling report (table on screen, report.json and figures) of measured avalanches."""
     from crackle.io.rundir import RunDir
@@ -67,16 +68,19 @@ def analyze(
     from crackle.cli.analyze_spikes import is_spike_file, run_spike_analysis
 
     if is_spike_file(source, bin_width):
-        run_spike_analysis(source, out=out, bin_width=bin_width, columns=spike_columns)
+        run_spike_analysis(source, out=out, bin_width=bin_width, columns=spike_columns, wait=wait)
         return
-    with progress_bar() as progress:
+    target = out or (source if source.is_dir() else Path("runs") / f"analyze-{source.stem}")
+    if target.exists() and not target.is_dir():
+        raise FileExistsError(f"{target} exists and is not a directory; choose another --out")
+    with writing(target, wait), progress_bar() as progress:
         task = progress.add_task("reading", total=2)
         if source.is_dir():
             av = load_run_avalanches(RunDir(source))
-            run = RunDir.create(out or source)
         else:
             av = read_avalanches(source, size_column=size_column, duration_column=duration_column)
-            run = RunDir.create(out or Path("runs") / f"analyze-{source.stem}")
+        run = RunDir.create(target)
+        if not source.is_dir():
             run.write_config(
                 {
                     "command": "analyze",
@@ -99,6 +103,6 @@ def analyze(
         )
         progress.advance(task)
     console.print(report_table(rep, title=f"crackling report: {source}"))
-    for note in rep.notes:
-        console.print(f"[yellow]note:[/] {note}")
+    for line in rep.notes:
+        note(line)
     console.print(f"wrote {run.report} and {len(paths) - 1} figures in {run.figures}/")

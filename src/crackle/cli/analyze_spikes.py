@@ -10,8 +10,9 @@ its surrogates.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from crackle.cli._common import console, progress_bar
+from crackle.cli._common import console, note, progress_bar, writing
 
 __all__ = ["is_spike_file", "parse_bin", "run_spike_analysis"]
 
@@ -76,6 +77,7 @@ def run_spike_analysis(
     columns: str | None = None,
     n_surrogates: int = 3,
     seed: int = 0,
+    wait: bool = False,
 ) -> None:
     """Read, analyse, write the run directory, print the summary table."""
     from rich.table import Table
@@ -83,7 +85,6 @@ def run_spike_analysis(
     from crackle.cli._tables import report_table
     from crackle.events.spikes import read_spikes
     from crackle.io.rundir import RunDir
-    from crackle.report.neural_figures import save_spike_figures
     from crackle.stats.spike_analysis import analyze_spikes
 
     width = parse_bin(bin_width)
@@ -101,21 +102,12 @@ def run_spike_analysis(
         res = analyze_spikes(spikes, width, n_surrogates=n_surrogates, seed=seed)
         progress.advance(task)
         progress.update(task, description="writing")
-        run = RunDir.create(out or Path("runs") / f"analyze-{source.stem}")
-        run.write_config(
-            {
-                "command": "analyze",
-                "source": str(source.resolve()),
-                "input": "spikes",
-                "bin": width,
-                "time_column": time_col,
-                "unit_column": unit_col,
-                "n_surrogates": n_surrogates,
-                "seed": seed,
-            }
-        )
-        run.write_report(res.to_dict())
-        paths = save_spike_figures(res, run.figures)
+        target = out or Path("runs") / f"analyze-{source.stem}"
+        with writing(target, wait):
+            paths = _write(
+                RunDir.create(target), source, res, width, time_col, unit_col, n_surrogates, seed
+            )
+        run = RunDir(target)
         progress.advance(task)
     table = Table(title=f"spike analysis: {source}", title_justify="left")
     for col, style in (("quantity", "bold"), ("value", None), ("comment", "dim")):
@@ -125,5 +117,33 @@ def run_spike_analysis(
     console.print(table)
     console.print(report_table(res.report, title="crackling report (pooled counts)"))
     for reason in res.mr.reasons:
-        console.print(f"[yellow]MR check:[/] {reason}")
+        note(reason, "MR check:")
     console.print(f"wrote {run.report} and {len(paths)} figures in {run.figures}/")
+
+
+def _write(
+    run: Any,
+    source: Path,
+    res: Any,
+    width: float | str,
+    time_col: str,
+    unit_col: str,
+    n_surrogates: int,
+    seed: int,
+) -> list[Path]:
+    from crackle.report.neural_figures import save_spike_figures
+
+    run.write_config(
+        {
+            "command": "analyze",
+            "source": str(source.resolve()),
+            "input": "spikes",
+            "bin": width,
+            "time_column": time_col,
+            "unit_column": unit_col,
+            "n_surrogates": n_surrogates,
+            "seed": seed,
+        }
+    )
+    run.write_report(res.to_dict())
+    return list(save_spike_figures(res, run.figures))

@@ -7,8 +7,11 @@ from pathlib import Path
 import typer
 
 from crackle.cli._common import (
+    WAIT_HELP,
     clean_errors,
     console,
+    locks_out,
+    note,
     progress_bar,
     split_floats,
     split_ints,
@@ -21,6 +24,7 @@ app.add_typer(experiment_app, name="experiment")
 
 @experiment_app.command("fss")
 @clean_errors
+@locks_out
 def fss(
     out: Path = typer.Option(Path("runs/fss"), "--out", "-o", help="Run directory."),
     widths: str = typer.Option("50,100,200,400,800", help="Widths N, comma-separated."),
@@ -48,6 +52,7 @@ def fss(
         help="Offsets whose straightness rms is within this fraction of the best form the "
         "plateau whose spread gives the systematic error of the choice of sigma_w^2.",
     ),
+    wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
 ) -> None:
     """Avalanches at several widths, sigma_w^2 scanned for straight power laws,
     exponents extrapolated to infinite width (Ghavasieh et al. 2025, Fig. 2).
@@ -111,6 +116,6 @@ def fss(
     console.print(table)
     if res.nearest is not None:
         console.print(f"nearest class at N → ∞: {res.nearest.name}")
-    for note in res.notes:
-        console.print(f"[yellow]note:[/] {note}")
+    for line in res.notes:
+        note(line)
     console.print(f"wrote {out}/fss.json and {len(paths)} figures in {out}/figures/")

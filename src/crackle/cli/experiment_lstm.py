@@ -7,8 +7,10 @@ from pathlib import Path
 import typer
 
 from crackle.cli._common import (
+    WAIT_HELP,
     clean_errors,
     console,
+    locks_out,
     progress_bar,
     split_ints,
     split_names,
@@ -18,6 +20,7 @@ from crackle.cli.experiment import experiment_app
 
 @experiment_app.command("lstm")
 @clean_errors
+@locks_out
 def lstm(
     out: Path = typer.Option(Path("runs/lstm"), "--out", "-o", help="Run directory."),
     tasks: str = typer.Option("fmnist,text", help="Tasks: fmnist, text, digits (comma-separated)."),
@@ -39,6 +42,7 @@ def lstm(
     n_boot: int = typer.Option(20, help="Bootstrap replicas of the MR estimate."),
     seed: int = typer.Option(0, min=0, help="Random seed."),
     threads: int = typer.Option(1, help="torch threads (1 is fastest on a busy machine)."),
+    wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
 ) -> None:
     """Train LSTMs of several sizes, checkpoint them, and measure hidden-state
     avalanches, branching parameter m and exponents at every checkpoint (Ren & Feng

@@ -8,8 +8,10 @@ import numpy as np
 import typer
 
 from crackle.cli._common import (
+    WAIT_HELP,
     clean_errors,
     console,
+    locks_out,
     progress_bar,
     split_floats,
     split_ints,
@@ -19,6 +21,7 @@ from crackle.cli.experiment import experiment_app
 
 @experiment_app.command("trainability")
 @clean_errors
+@locks_out
 def trainability(
     out: Path = typer.Option(Path("runs/trainability"), "--out", "-o", help="Run directory."),
     sigma_w2: str = typer.Option("0.5,1,1.5,2,2.5,3,3.5,4", "--sigma-w2", help="Grid of σ_w²."),
@@ -31,6 +34,7 @@ def trainability(
     lr: float = typer.Option(0.01, help="SGD learning rate."),
     dataset: str = typer.Option("fashion_mnist", help="'fashion_mnist' or 'digits'."),
     seed: int = typer.Option(0, min=0, help="Random seed."),
+    wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
 ) -> None:
     """Train a deep tanh MLP per cell (SGD), map its training accuracy over the plane,
     and rank it against the mean-field chi_w and the closeness to the edge of chaos
@@ -62,6 +66,7 @@ def trainability(
 
 @experiment_app.command("epochs")
 @clean_errors
+@locks_out
 def epochs(
     out: Path = typer.Option(Path("runs/epochs"), "--out", "-o", help="Run directory."),
     widths: str = typer.Option("32,64,128", help="Widths, comma-separated."),
@@ -72,6 +77,7 @@ def epochs(
     depth: int = typer.Option(20, help="Hidden layers."),
     dataset: str = typer.Option("fashion_mnist", help="'fashion_mnist' or 'digits'."),
     seed: int = typer.Option(0, min=0, help="Random seed."),
+    wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
 ) -> None:
     """Epochs to a target training accuracy against sigma_w^2 for several widths
     (seed 002, Fig. 3f). Finished pairs are kept in OUT/cells/ and not retrained."""
@@ -102,6 +108,7 @@ def epochs(
 
 @experiment_app.command("continual")
 @clean_errors
+@locks_out
 def continual(
     out: Path = typer.Option(Path("runs/continual"), "--out", "-o", help="Run directory."),
     n_tasks: int = typer.Option(200, help="Permuted tasks, learned one after the other."),
@@ -117,6 +124,7 @@ def continual(
     penalty_weight: float = typer.Option(1.0, help="Weight of the criticality penalty."),
     dataset: str = typer.Option("fashion_mnist", help="'fashion_mnist' or 'digits'."),
     seed: int = typer.Option(0, min=0, help="Random seed."),
+    wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
 ) -> None:
     """Continual learning on permuted images with and without the criticality penalty
     (seed 001; Dohare et al. 2024): accuracy and distance from criticality per task.
@@ -171,6 +179,7 @@ def _corners(text: str) -> tuple[tuple[str, float, float], ...]:
 
 @experiment_app.command("rescue")
 @clean_errors
+@locks_out
 def rescue(
     out: Path = typer.Option(Path("runs/rescue"), "--out", "-o", help="Run directory."),
     corners: str = typer.Option(
@@ -190,6 +199,7 @@ def rescue(
     momentum: float = typer.Option(0.9, help="SGD momentum."),
     dataset: str = typer.Option("fashion_mnist", help="'fashion_mnist' or 'digits'."),
     seeds: str = typer.Option("0,1", help="Seeds, comma-separated."),
+    wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
 ) -> None:
     """Train deep tanh MLPs from the ordered and chaotic corners (and a near-critical
     reference), plainly and with the criticality penalty, and compare accuracy and

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import typer
 
-from crackle.cli._common import clean_errors, console, progress_bar
+from crackle.cli._common import WAIT_HELP, clean_errors, console, locks_out, progress_bar
 from crackle.cli.main import app
 
 
 @app.command("meanfield")
 @clean_errors
+@locks_out
 def meanfield(
     out: Path = typer.Option(Path("runs/meanfield"), "--out", "-o", help="Output directory."),
     activation: str = typer.Option("tanh", "--activation", "-a", help="Activation name."),
@@ -22,6 +23,7 @@ def meanfield(
     n_w: int = typer.Option(128, "--n-w", help="Grid points in sigma_w^2."),
     n_b: int = typer.Option(128, "--n-b", help="Grid points in sigma_b^2."),
     n_hermite: int = typer.Option(256, "--n-hermite", help="Mehler series terms (c*)."),
+    wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
 ) -> None:
     """Phase diagram (q*, chi's, c*, depth scales) with the edge of chaos and Widom line.
 

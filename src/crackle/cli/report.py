@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from crackle.cli._common import clean_errors, console
+from crackle.cli._common import WAIT_HELP, clean_errors, console, writing
 from crackle.cli.main import app
 
 
@@ -17,9 +17,19 @@ def report(
     out: Path | None = typer.Option(
         None, "--out", "-o", help="HTML file to write (default: SOURCE/report.html)."
     ),
+    wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
 ) -> None:
-    """Write one HTML page (figures, tables, parameters, versions) that opens offline."""
+    """Write one HTML page (figures, tables, parameters, versions) that opens offline.
+
+    A corrupt state file (config.json, report.json, sweep.json) is an error naming it;
+    point records of a sweep that do not parse are listed in the page.
+    """
     from crackle.report.html import write_html_report
 
-    path = write_html_report(source, out)
+    if not source.is_dir():
+        raise FileNotFoundError(f"no such run or sweep directory: {source}")
+    # The directory is read while no other crackle process writes it.
+    what = "sweep directory" if (source / "sweep.json").exists() else "run directory"
+    with writing(source, wait, what):
+        path = write_html_report(source, out)
     console.print(f"wrote {path} ({path.stat().st_size / 1e3:.0f} kB)")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from crackle.cli._common import clean_errors, console, progress_bar
+from crackle.cli._common import WAIT_HELP, clean_errors, console, note, progress_bar, writing
 from crackle.cli._tables import report_table
 from crackle.cli.main import app
 
@@ -34,16 +34,52 @@ def gaussian(
     seed: int = typer.Option(0, min=0, help="Random seed."),
     device: str = typer.Option("cpu", help="'cpu', 'cuda', 'cuda:1', ..."),
     report: bool = typer.Option(True, help="Run the crackling report when done."),
+    wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
 ) -> None:
     """Stream avalanches of a Gaussian-initialised network to OUT (Parquet + shapes).
 
     Saved every 20 s; run the same command again to resume an interrupted run.
     """
+    # The default sigma_w^2 needs a width to divide by; a bad width is named later.
+    default_sw = 1.0 + 2.0 / width if width > 0 else 1.0
+    sw = default_sw if sigma_w2 is None else sigma_w2
+    with writing(out, wait):
+        _simulate(
+            out,
+            width,
+            depth,
+            sw,
+            sigma_b2,
+            n,
+            q0,
+            resample_every,
+            activation,
+            method,
+            seed,
+            device,
+            report,
+        )
+
+
+def _simulate(
+    out: Path,
+    width: int,
+    depth: int,
+    sw: float,
+    sigma_b2: float,
+    n: int,
+    q0: float,
+    resample_every: int,
+    activation: str,
+    method: str,
+    seed: int,
+    device: str,
+    report: bool,
+) -> None:
     from crackle.io.rundir import RunDir
     from crackle.report.run import load_run_avalanches, write_run_report
     from crackle.sim.gaussian import gaussian_avalanches
 
-    sw = 1.0 + 2.0 / width if sigma_w2 is None else sigma_w2
     with progress_bar() as progress:
         task = progress.add_task(f"N = {width}, σ_w² = {sw:.4f}", total=n)
         av = gaussian_avalanches(
@@ -71,6 +107,6 @@ def gaussian(
         run = RunDir(out)
         rep, paths = write_run_report(load_run_avalanches(run), run)
         console.print(report_table(rep, title=f"crackling report: {out}"))
-        for note in rep.notes:
-            console.print(f"[yellow]note:[/] {note}")
+        for line in rep.notes:
+            note(line)
         console.print(f"wrote {run.report} and {len(paths) - 1} figures in {run.figures}/")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.text import Text
 
-from crackle.cli._common import clean_errors, console, err_console, progress_bar
+from crackle.cli._common import WAIT_HELP, clean_errors, console, err_console, progress_bar, writing
 from crackle.cli.main import app
 
 
@@ -36,6 +37,7 @@ def sweep(
         False, "--retry-failed", help="Run the points recorded as failed again."
     ),
     html: bool = typer.Option(True, "--html/--no-html", help="Write report.html at the end."),
+    wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
 ) -> None:
     """Run a parameter sweep on Dask, resumably: table, figures and report.
 
@@ -54,7 +56,7 @@ def sweep(
         f"sweep {config}: experiment {cfg.experiment.name!r}, {len(cfg.points)} points, on {where}",
         highlight=False,
     )
-    with progress_bar() as progress:
+    with writing(out, wait, "sweep directory"), progress_bar() as progress:
         task = progress.add_task("sweep", total=len(cfg.points))
 
         def update(p: SweepProgress) -> None:
@@ -81,11 +83,15 @@ def sweep(
     if html:
         from crackle.report.html import write_html_report
 
-        console.print(f"wrote {write_html_report(out)}")
+        with writing(out, wait, "sweep directory"):
+            console.print(f"wrote {write_html_report(out)}")
     if summary.n_failed:
         err_console.print(
-            f"[yellow]{summary.n_failed} point(s) failed[/]: errors in {out}/points/ and the "
-            "table; fix the cause, then re-run with --retry-failed",
-            highlight=False,
+            Text.assemble(
+                (f"{summary.n_failed} point(s) failed", "yellow"),
+                f": errors in {out}/points/ and the table; fix the cause, then re-run with "
+                "--retry-failed",
+            ),
+            soft_wrap=True,
         )
         raise typer.Exit(code=1)

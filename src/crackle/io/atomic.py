@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["atomic_path", "json_default", "json_text", "write_json", "write_npz"]
+__all__ = ["atomic_path", "fsync_dir", "json_default", "json_text", "write_json", "write_npz"]
 
 
 def _umask() -> int:
@@ -21,12 +21,36 @@ def _umask() -> int:
     return mask
 
 
+def fsync_dir(path: str | Path) -> None:
+    """Flush a directory's entries (a rename into it) to disk, where the OS allows."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems cannot fsync a directory
+        pass
+    finally:
+        os.close(fd)
+
+
+def _fsync_file(path: str | Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it to ``path``.
 
     An interrupted write leaves at most a hidden ``.tmp`` file, never a half-written
-    file under the final name.
+    file under the final name. The file is flushed to disk before the rename and the
+    directory after it, so a power cut leaves either the old file or the whole new
+    one.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -36,7 +60,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     os.chmod(tmp, 0o666 & ~_umask())
     try:
         yield Path(tmp)
+        _fsync_file(tmp)
         os.replace(tmp, path)
+        fsync_dir(path.parent)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

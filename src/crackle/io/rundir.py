@@ -19,10 +19,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from crackle.events.shapes import ShapeSums
 from crackle.io.atomic import atomic_path, json_default, json_text, write_json, write_npz
+from crackle.io.lock import check_unlocked
+from crackle.io.state import CorruptStateError, load_npz, read_json_object
 
 __all__ = ["RunDir", "cached_json", "versions"]
 
@@ -48,9 +48,16 @@ class RunDir:
 
     @classmethod
     def create(cls, path: str | Path) -> RunDir:
+        """The run directory at ``path``, created when missing.
+
+        Raises ``RunDirLockedError`` when another process is writing it (see
+        :func:`crackle.io.lock.run_lock`).
+        """
         p = Path(path)
         if p.exists() and not p.is_dir():
             raise FileExistsError(f"{p} exists and is not a directory; choose another --out")
+        if p.is_dir():
+            check_unlocked(p)
         (p / "figures").mkdir(parents=True, exist_ok=True)
         return cls(p)
 
@@ -92,12 +99,25 @@ class RunDir:
         if not self.config.exists():
             self.write_config(params)
             return
-        stored = json.loads(self.config.read_text())["parameters"]
+        stored = self.read_config()["parameters"]
         if stored != json.loads(json.dumps(params, default=json_default)):
             raise FileExistsError(
                 f"{self.path} holds a run with other parameters; choose another output "
                 "directory or remove it"
             )
+
+    def read_config(self) -> dict[str, Any]:
+        """``config.json``, checked: an object with a ``parameters`` object."""
+        fix = (
+            f"it is not a config crackle wrote. Remove {self.path} to start the run over, "
+            "or choose another output directory"
+        )
+        cfg = read_json_object(self.config, "run config", required=("parameters",), fix=fix)
+        if not isinstance(cfg["parameters"], dict):
+            raise CorruptStateError(
+                f"{self.config} is corrupt: 'parameters' is not an object; {fix}"
+            )
+        return cfg
 
     def write_shapes(self, shapes: ShapeSums) -> Path:
         return write_npz(self.shapes, shapes.to_arrays())
@@ -105,8 +125,16 @@ class RunDir:
     def read_shapes(self) -> ShapeSums | None:
         if not self.shapes.exists():
             return None
-        with np.load(self.shapes) as data:
+        data = load_npz(
+            self.shapes, fix=f"remove {self.shapes} and rerun the command that wrote it"
+        )
+        try:
             return ShapeSums.from_arrays(data)
+        except (KeyError, ValueError, TypeError, IndexError) as exc:
+            raise CorruptStateError(
+                f"{self.shapes} is corrupt: not the shape sums crackle writes ({exc}); remove "
+                "it and rerun the command that wrote it"
+            ) from None
 
     def write_report(self, report: dict[str, Any]) -> Path:
         return write_json(self.report, report)
@@ -120,7 +148,7 @@ def cached_json(path: Path | None, compute: Callable[[], dict[str, Any]]) -> dic
     resumed grid sees exactly what a fresh one does. ``path=None``: no file.
     """
     if path is not None and path.exists():
-        return dict(json.loads(path.read_text()))
+        return read_json_object(path, "result", fix=f"remove {path} to compute it again")
     text = json_text(compute())
     if path is not None:
         with atomic_path(path) as tmp:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from crackle.io.atomic import atomic_path
+from crackle.io.state import read_json_object
 
 __all__ = ["html_report", "write_html_report"]
 
@@ -84,6 +85,18 @@ def _read_json(path: Path) -> Any:
         return json.loads(path.read_text())
     except (OSError, ValueError):
         return None
+
+
+def _state(path: Path, what: str, required: tuple[str, ...] = ()) -> dict[str, Any] | None:
+    """A state file of the directory, or None when absent; corrupt: a named error."""
+    if not path.exists():
+        return None
+    return read_json_object(
+        path,
+        what,
+        required=required,
+        fix="rerun the command that wrote it, or remove the file to leave it out of the page",
+    )
 
 
 def _figures(directory: Path, order: list[str] | None = None) -> str:
@@ -188,8 +201,8 @@ def _verdict_section(report: dict[str, Any]) -> str:
 
 
 def _run_sections(path: Path) -> list[tuple[str, str, str]]:
-    config = _read_json(path / "config.json") or {}
-    report = _read_json(path / "report.json")
+    config = _state(path / "config.json", "run config") or {}
+    report = _state(path / "report.json", "crackling report")
     sections = []
     if isinstance(report, dict):
         notes = report.get("notes") or []
@@ -211,7 +224,8 @@ def _run_sections(path: Path) -> list[tuple[str, str, str]]:
 def _sweep_sections(path: Path, meta: dict[str, Any]) -> list[tuple[str, str, str]]:
     import pandas as pd
 
-    cfg = meta.get("config", {})
+    cfg = meta.get("config")
+    cfg = cfg if isinstance(cfg, dict) else {}
     sections = []
     table = path / "results.parquet"
     if table.exists():
@@ -233,10 +247,12 @@ def _sweep_sections(path: Path, meta: dict[str, Any]) -> list[tuple[str, str, st
         sections.append(("table", "Results (results.parquet)", _frame_table(shown)))
     else:
         sections.append(("summary", "Sweep", "<p>No results.parquet yet: run the sweep.</p>"))
-    failures = []
+    failures, unreadable = [], []
     for f in sorted((path / "points").glob("*.json")):
         rec = _read_json(f)
-        if isinstance(rec, dict) and rec.get("status") == "failed":
+        if not isinstance(rec, dict):
+            unreadable.append(f"<li>{_e(f.name)}</li>")
+        elif rec.get("status") == "failed":
             err = rec.get("error") or {}
             failures.append(
                 f"<details><summary>{_e(rec.get('key'))} {_e(_fmt(rec.get('params')))}: "
@@ -245,6 +261,16 @@ def _sweep_sections(path: Path, meta: dict[str, Any]) -> list[tuple[str, str, st
             )
     if failures:
         sections.append(("failures", f"Failed points ({len(failures)})", "".join(failures)))
+    if unreadable:
+        sections.append(
+            (
+                "unreadable",
+                f"Unreadable point records ({len(unreadable)})",
+                '<p class="failed">These files in points/ are not valid JSON records and are '
+                "left out; the next run of the sweep computes their points again once they "
+                f"are removed.</p><ul>{''.join(unreadable)}</ul>",
+            )
+        )
     toml = path / "sweep.toml"
     body = f"<pre>{_e(toml.read_text())}</pre>" if toml.exists() else ""
     body += _dict_section({k: v for k, v in cfg.items() if k not in ("points",)})
@@ -270,17 +296,19 @@ def html_report(path: str | Path) -> str:
     p = Path(path)
     if not p.is_dir():
         raise FileNotFoundError(f"no such run or sweep directory: {p}")
-    meta = _read_json(p / "sweep.json")
-    if isinstance(meta, dict):
+    meta = _state(p / "sweep.json", "sweep record")
+    if meta is not None:
         kind, sections = "sweep", _sweep_sections(p, meta)
         versions = meta.get("versions") or {}
     elif (p / "config.json").exists() or (p / "report.json").exists():
         kind, sections = "run", _run_sections(p)
-        versions = (_read_json(p / "config.json") or {}).get("versions") or {}
+        versions = (_state(p / "config.json", "run config") or {}).get("versions") or {}
     else:
         raise FileNotFoundError(
             f"{p} holds neither config.json (a run directory) nor sweep.json (a sweep)"
         )
+    if not isinstance(versions, dict):
+        versions = {}
     sections.append(("versions", "Versions", _kv_table(versions) if versions else "<p>–</p>"))
     name = p.resolve().name
     now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -302,8 +330,13 @@ def html_report(path: str | Path) -> str:
 def write_html_report(path: str | Path, out: str | Path | None = None) -> Path:
     """Write :func:`html_report` of ``path`` to ``out`` (default ``path/report.html``),
     atomically; return where it went."""
-    page = html_report(path)
     target = Path(out) if out is not None else Path(path) / "report.html"
+    if target.is_dir():
+        raise IsADirectoryError(
+            f"{target} is a directory; the report is one HTML file: give a file name such "
+            f"as {target / 'report.html'}"
+        )
+    page = html_report(path)
     with atomic_path(target) as tmp:
         tmp.write_text(page, encoding="utf-8")
     return target

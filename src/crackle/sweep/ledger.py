@@ -27,7 +27,9 @@ import numpy as np
 
 from crackle._validation import CrackleValueError
 from crackle.io.atomic import atomic_path, write_json, write_npz
+from crackle.io.lock import LOCK_NAME
 from crackle.io.rundir import versions
+from crackle.io.state import CorruptStateError, load_npz, read_json_object
 from crackle.sweep.config import SweepConfig
 from crackle.sweep.seeds import canonical_json
 
@@ -100,8 +102,18 @@ class Ledger:
         p = self.arrays_path(key)
         if not p.exists():
             return {}
-        with np.load(p) as data:
-            return {k: data[k] for k in data.files}
+        return load_npz(p, fix=f"remove {p} and {self.record_path(key)} to run the point again")
+
+    def read_meta(self) -> dict[str, Any]:
+        """``sweep.json``, checked: an object with the sweep's identity."""
+        fix = (
+            "it is not the sweep.json crackle writes. Remove the directory to start the sweep "
+            "over, or choose another --out"
+        )
+        meta = read_json_object(self.meta, "sweep record", required=("identity",), fix=fix)
+        if not isinstance(meta["identity"], dict):
+            raise CorruptStateError(f"{self.meta} is corrupt: 'identity' is not an object; {fix}")
+        return meta
 
     def clean_temporaries(self) -> int:
         """Remove ``.tmp`` files a killed run left behind; return how many."""
@@ -170,14 +182,14 @@ def open_ledger(path: str | Path, config: SweepConfig) -> Ledger:
         raise FileExistsError(f"{p} exists and is not a directory; choose another --out")
     identity = config.identity()
     if led.meta.exists():
-        old = json.loads(led.meta.read_text()).get("identity", {})
+        old = led.read_meta()["identity"]
         if canonical_json(old) != canonical_json(identity):
             raise CrackleValueError(
                 f"{p} holds a different sweep ({_describe(old)}; this config: "
                 f"{_describe(identity)}). Re-run it with its own config ({led.config_copy}), "
                 "choose another --out, or delete the directory to start over."
             )
-    elif p.exists() and any(p.iterdir()):
+    elif p.exists() and any(f.name != LOCK_NAME for f in p.iterdir()):
         raise FileExistsError(
             f"{p} is not empty and holds no sweep.json: not a sweep directory; choose another --out"
         )

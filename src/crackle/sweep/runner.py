@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from crackle._validation import CrackleValueError, check_int, check_real
+from crackle._validation import CrackleValueError, check_int, check_real, param_error
+from crackle.io.lock import run_lock
 from crackle.sweep.config import SweepConfig, SweepPoint, load_config
 from crackle.sweep.experiments import Experiment
 from crackle.sweep.ledger import RESERVED_COLUMNS, Ledger, open_ledger
@@ -236,6 +237,17 @@ def run_sweep(
     3
     """
     t0 = time.perf_counter()
+    if not isinstance(config, SweepConfig | str | Path):
+        raise param_error("config", _FUNC, "a SweepConfig or the path of a TOML file", config)
+    if not isinstance(out, str | Path):
+        raise param_error("out", _FUNC, "a path (str or Path)", out)
+    for name, flag in (("retry_failed", retry_failed), ("figures", figures)):
+        if not isinstance(flag, bool):
+            raise param_error(name, _FUNC, "True or False", flag)
+    if processes is not None and not isinstance(processes, bool):
+        raise param_error("processes", _FUNC, "True, False or None", processes)
+    if progress is not None and not callable(progress):
+        raise param_error("progress", _FUNC, "a callable or None", progress)
     cfg = config if isinstance(config, SweepConfig) else load_config(config)
     cl = cfg.cluster
     scheduler = scheduler if scheduler is not None else cl.scheduler
@@ -259,6 +271,36 @@ def run_sweep(
         low_open=True,
     )
 
+    with run_lock(out, what="sweep directory"):
+        return _run_locked(
+            cfg,
+            out,
+            scheduler,
+            workers,
+            threads,
+            timeout,
+            processes,
+            retry_failed,
+            figures,
+            progress,
+            t0,
+        )
+
+
+def _run_locked(
+    cfg: SweepConfig,
+    out: str | Path,
+    scheduler: str | None,
+    workers: int,
+    threads: int,
+    timeout: float,
+    processes: bool | None,
+    retry_failed: bool,
+    figures: bool,
+    progress: Callable[[SweepProgress], None] | None,
+    t0: float,
+) -> SweepSummary:
+    cl = cfg.cluster
     led = open_ledger(out, cfg)
     led.clean_temporaries()
     records = led.read_records()
