@@ -21,6 +21,7 @@ TINY = FSSConfig(
     n_avalanches=800,
     n_scan=800,
     seed=3,
+    q0=2e-3,  # not the default: a resumed run must use the configured q0
 )
 
 
@@ -131,7 +132,9 @@ def test_run_directory_and_resume_without_recomputing(tiny_run, monkeypatch):
     for a, b in zip(again.widths, res.widths, strict=True):
         assert a.offset == b.offset
         np.testing.assert_array_equal(a.avalanches.sizes, b.avalanches.sizes)
+        np.testing.assert_array_equal(a.sizes_of("total"), b.sizes_of("total"))
         assert a.report.alpha == b.report.alpha
+        assert a.offset_sys == b.offset_sys
     with pytest.raises(FileExistsError, match="other parameters"):
         finite_size_scaling(replace(TINY, seed=4), out=out)
     # The other size definition, or a width begun before sizes had the factor N (no
@@ -157,9 +160,12 @@ def test_both_size_definitions_measure_the_same_avalanches(tiny_run):
     np.testing.assert_array_equal(tot.avalanches.durations, exc.avalanches.durations)
     np.testing.assert_allclose(tot.avalanches.sizes, exc.sizes_of("total"), rtol=1e-9)
     np.testing.assert_allclose(tot.sizes_of("excess"), exc.avalanches.sizes, rtol=1e-6)
-    for k in ("tau_excess", "tau_total", "alpha", "inv_snz_excess", "inv_snz_total"):
-        assert tot.exponent(k)[0] == pytest.approx(exc.exponent(k)[0], abs=1e-6)
-    assert tot.report.tau == pytest.approx(exc.other_report.tau, abs=1e-6)
+    # The fits see the same numbers up to rounding. <S>(T) (its T_min from the
+    # durations) agrees; tau is not compared: with 800 avalanches the KS distance of two
+    # x_min candidates can tie to 1e-9, and rounding then picks another x_min (seen:
+    # 0.13 against 1.01, tau 1.39 against 2.77).
+    for k in ("alpha", "inv_snz_excess", "inv_snz_total"):
+        assert tot.exponent(k)[0] == pytest.approx(exc.exponent(k)[0], rel=1e-9)
     # The collapse is of each run's own profiles: total and excess profiles differ.
     assert tot.exponent("inv_snz_collapse")[0] != exc.exponent("inv_snz_collapse")[0]
 

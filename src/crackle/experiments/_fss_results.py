@@ -177,6 +177,7 @@ class WidthResult:
     avalanches: Avalanches = field(repr=False)
     sizes: str = "excess"
     offset_sys: dict[str, float] = field(default_factory=dict)
+    q0: float = 1e-3
 
     def _report(self, which: str) -> CracklingReport:
         return self.report if which == "own" else self.other_report
@@ -205,7 +206,7 @@ class WidthResult:
         av = self.avalanches
         if definition == self.sizes:
             return av.sizes
-        shift = self.width * float(av.info.get("q0", 1e-3)) * av.durations
+        shift = self.width * self.q0 * av.durations
         return av.sizes + shift if definition == "total" else av.sizes - shift
 
     def to_dict(self) -> dict[str, Any]:

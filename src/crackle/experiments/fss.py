@@ -262,6 +262,7 @@ def _analyse(
         av,
         cfg.sizes,
         _offset_sys(scans),
+        cfg.q0,
     )
 
 
