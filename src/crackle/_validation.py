@@ -7,6 +7,7 @@ Inner code trusts what these helpers return.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,10 +18,15 @@ __all__ = [
     "CrackleValueError",
     "check_1d",
     "check_2d",
+    "check_bool",
+    "check_callable",
     "check_choice",
     "check_int",
+    "check_memory",
     "check_real",
+    "memory_limit",
     "param_error",
+    "real_array",
 ]
 
 
@@ -51,6 +57,102 @@ def param_error(name: str, func: str, must: str, got: Any | None = None) -> Crac
     return CrackleValueError(msg)
 
 
+_KIND_NAMES = {
+    "c": "complex numbers (the imaginary part would be lost)",
+    "U": "text",
+    "S": "bytes",
+    "M": "dates",
+    "m": "time differences",
+    "V": "structured records",
+    "O": "Python objects",
+}
+
+
+def real_array(
+    x: Any, name: str, func: str, must: str = "an array of real numbers"
+) -> NDArray[Any]:
+    """``x`` as a numpy array of real numbers (bool, integer or float dtype), without
+    converting: complex, text and object arrays and ragged lists are refused, named."""
+    try:
+        raw = np.asarray(x)
+    except (TypeError, ValueError) as exc:
+        raise param_error(
+            name, func, must, "a ragged sequence (rows of different lengths) or mixed values"
+        ) from exc
+    if raw.dtype.kind in "biuf":
+        return raw
+    if raw.dtype.kind == "O":
+        # Python objects: numbers held in an object array (pandas, lists with numpy
+        # scalars) pass when every one is a real number.
+        try:
+            if all(isinstance(v, bool | int | float | np.integer | np.floating) for v in raw.flat):
+                return raw.astype(np.float64)
+        except (TypeError, ValueError):
+            pass
+    what = _KIND_NAMES.get(raw.dtype.kind, f"values of dtype {raw.dtype}")
+    raise param_error(name, func, must, f"an array of {what} (dtype {raw.dtype})")
+
+
+def check_bool(value: Any, name: str, func: str) -> bool:
+    """Return ``value`` if it is ``True`` or ``False`` (numpy bools too); a string such
+    as ``"no"`` is an error, never taken for a truthy flag."""
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    raise param_error(name, func, "True or False", value)
+
+
+def check_callable(value: Any, name: str, func: str, *, optional: bool = True) -> Any:
+    """Return ``value`` if it is callable (or None when ``optional``)."""
+    if value is None and optional:
+        return None
+    if not callable(value):
+        raise param_error(name, func, "a function" + (" or None" if optional else ""), value)
+    return value
+
+
+def memory_limit() -> int:
+    """Bytes one allocation plan may need: ``CRACKLE_MEMORY_LIMIT_GB`` (GiB) when set,
+    else three quarters of this machine's physical memory (16 GiB where unknown)."""
+    env = os.environ.get("CRACKLE_MEMORY_LIMIT_GB")
+    if env:
+        try:
+            gib = float(env)
+            if gib > 0 and np.isfinite(gib):
+                return int(gib * 2**30)
+        except ValueError:
+            pass
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        total = 16 * 2**30 * 4 // 3
+    return int(0.75 * total)
+
+
+def _gib(nbytes: float) -> str:
+    return f"{nbytes / 2**30:.3g} GiB" if nbytes >= 2**27 else f"{nbytes / 2**20:.3g} MiB"
+
+
+def check_memory(
+    nbytes: float, what: str, func: str, *, hint: str = "", limit: int | None = None
+) -> None:
+    """Refuse, before allocating, a plan that needs more than the memory limit.
+
+    The message gives the estimate and the limit (see :func:`memory_limit`).
+    """
+    lim = memory_limit() if limit is None else int(limit)
+    if not nbytes <= lim:
+        source = (
+            " (3/4 of this machine's memory; set CRACKLE_MEMORY_LIMIT_GB to change it)"
+            if limit is None
+            else " (the device's memory)"
+        )
+        msg = (
+            f"{func} would need about {_gib(nbytes)} of memory for {what}; the limit is "
+            f"{_gib(lim)}{source}."
+        )
+        raise CrackleValueError(msg + (f" {hint}" if hint else ""))
+
+
 def check_1d(
     x: ArrayLike,
     name: str,
@@ -66,10 +168,9 @@ def check_1d(
 
     The array is always a copy, so callers may sort or modify it freely.
     """
-    try:
-        arr = np.array(x, dtype=np.float64, copy=True)
-    except (TypeError, ValueError) as exc:
-        raise param_error(name, func, "a one-dimensional array of numbers", x) from exc
+    raw = real_array(x, name, func, "a one-dimensional array of real numbers")
+    with np.errstate(over="ignore"):
+        arr = np.array(raw, dtype=np.float64, copy=True)
     if arr.ndim != 1:
         raise param_error(name, func, "exactly one-dimensional", f"shape {arr.shape}")
     if arr.size < min_size:
@@ -111,7 +212,9 @@ def check_1d(
 
 def check_2d(x: ArrayLike, name: str, func: str, *, min_rows: int = 1) -> NDArray[np.float64]:
     """Return ``x`` as a float64 array of shape (n, L) with finite entries."""
-    arr = np.asarray(x, dtype=np.float64)
+    raw = real_array(x, name, func, "an array of real numbers of shape (n, L)")
+    with np.errstate(over="ignore"):
+        arr = np.asarray(raw, dtype=np.float64)
     if arr.ndim == 1:
         arr = arr[None, :]
     if arr.ndim != 2:

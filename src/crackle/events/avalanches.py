@@ -10,7 +10,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from crackle._validation import check_1d, check_2d, check_int, param_error
+from crackle._validation import (
+    check_1d,
+    check_2d,
+    check_bool,
+    check_int,
+    check_real,
+    param_error,
+    real_array,
+)
 from crackle.events.shapes import ShapeSums
 
 __all__ = [
@@ -63,9 +71,41 @@ class Avalanches:
 
     def __post_init__(self) -> None:
         for name in ("sizes", "censored_sizes"):
-            object.__setattr__(self, name, _readonly(np.asarray(getattr(self, name), np.float64)))
+            raw = real_array(getattr(self, name), name, "Avalanches")
+            arr = np.asarray(raw, np.float64)
+            if arr.ndim != 1:
+                raise param_error(name, "Avalanches", "one-dimensional", f"shape {arr.shape}")
+            bad = ~np.isfinite(arr) | (arr < 0)
+            if bad.any():
+                raise param_error(
+                    name,
+                    "Avalanches",
+                    "finite and non-negative (an avalanche's size)",
+                    f"{int(bad.sum())} NaN, inf or negative value(s), the first at index "
+                    f"{int(np.argmax(bad))}",
+                )
+            object.__setattr__(self, name, _readonly(arr))
         for name in ("durations", "censored_durations"):
-            object.__setattr__(self, name, _readonly(np.asarray(getattr(self, name), np.int64)))
+            raw = real_array(getattr(self, name), name, "Avalanches")
+            if raw.ndim != 1:
+                raise param_error(name, "Avalanches", "one-dimensional", f"shape {raw.shape}")
+            if raw.dtype.kind == "f":
+                bad = ~np.isfinite(raw) | (raw != np.round(raw))
+                if bad.any():
+                    raise param_error(
+                        name,
+                        "Avalanches",
+                        "whole numbers of time steps",
+                        f"{int(bad.sum())} non-integer value(s), e.g. {raw[np.argmax(bad)]!r}",
+                    )
+            arr = np.asarray(raw, np.int64)
+            if (arr < 0).any():
+                raise param_error(name, "Avalanches", "non-negative", f"min {arr.min()}")
+            object.__setattr__(self, name, _readonly(arr))
+        if not isinstance(self.n_empty, int | np.integer) or isinstance(self.n_empty, bool):
+            raise param_error("n_empty", "Avalanches", "an integer", self.n_empty)
+        if self.shapes is not None and not isinstance(self.shapes, ShapeSums):
+            raise param_error("shapes", "Avalanches", "ShapeSums or None", self.shapes)
         if self.sizes.shape != self.durations.shape:
             raise ValueError(
                 f"sizes and durations must have the same length; got {self.sizes.size} "
@@ -140,8 +180,16 @@ def concat_avalanches(parts: Sequence[Avalanches]) -> Avalanches:
 
     Shape sums are merged; ``info`` is taken from the first part.
     """
-    if not parts:
-        raise param_error("parts", "concat_avalanches", "a non-empty sequence of Avalanches", "[]")
+    if isinstance(parts, Avalanches) or not isinstance(parts, Sequence) or not parts:
+        raise param_error("parts", "concat_avalanches", "a non-empty sequence of Avalanches", parts)
+    wrong = [i for i, p in enumerate(parts) if not isinstance(p, Avalanches)]
+    if wrong:
+        raise param_error(
+            "parts",
+            "concat_avalanches",
+            "a non-empty sequence of Avalanches",
+            f"an object of type {type(parts[wrong[0]]).__name__} at index {wrong[0]}",
+        )
     shapes: ShapeSums | None = None
     for p in parts:
         if p.shapes is not None:
@@ -162,7 +210,9 @@ def concat_avalanches(parts: Sequence[Avalanches]) -> Avalanches:
 
 
 def _threshold_row(threshold: ArrayLike, length: int, func: str) -> NDArray[np.float64]:
-    thr = np.asarray(threshold, dtype=np.float64)
+    if threshold is None:
+        raise param_error("threshold", func, "a number or one number per layer", threshold)
+    thr = np.asarray(real_array(threshold, "threshold", func, "a number or one per layer"), float)
     if thr.ndim == 0:
         thr = np.full(length, float(thr))
     if thr.shape != (length,):
@@ -306,7 +356,9 @@ def avalanches_from_counts(
     """
     func = "avalanches_from_counts"
     is_ndarray_2d = isinstance(counts, np.ndarray) and counts.ndim == 2
-    arr = np.asarray(counts, dtype=np.float64)
+    if raster is not None:
+        raster = check_bool(raster, "raster", func)
+    arr = np.asarray(real_array(counts, "counts", func, "an array of counts"), np.float64)
     if arr.ndim not in (1, 2):
         raise param_error("counts", func, "of shape (L,) or (n_trials, L)", f"shape {arr.shape}")
     if raster is None and is_ndarray_2d and arr.shape[0] > 1:
@@ -324,9 +376,16 @@ def avalanches_from_counts(
         raise param_error(
             "counts", func, "non-negative (activity per bin)", f"{int((rows2d < 0).sum())} negative"
         )
-    thr = float(threshold)
-    if not np.isfinite(thr):
-        raise param_error("threshold", func, "a finite number", threshold)
+    thr = check_real(threshold, "threshold", func)
+    with np.errstate(over="ignore"):
+        total = float(np.sum(rows2d))
+    if not np.isfinite(total):
+        raise param_error(
+            "counts",
+            func,
+            "small enough that their running sum stays below 1.8e308 (float64); rescale the counts",
+            "counts whose sum overflows",
+        )
     if max_shape_duration is not None:
         max_shape_duration = check_int(max_shape_duration, "max_shape_duration", func, low=1)
 

@@ -39,6 +39,8 @@ def resolve_device(device: str | torch.device, func: str) -> torch.device:
         dev = torch.device(device)
     except (RuntimeError, TypeError) as exc:
         raise param_error("device", func, "a torch device such as 'cpu' or 'cuda'", device) from exc
+    if dev.type not in ("cpu", "cuda", "mps"):
+        raise param_error("device", func, "'cpu', 'cuda', 'cuda:N' or 'mps'", str(device))
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise param_error(
             "device",

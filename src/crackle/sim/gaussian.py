@@ -19,7 +19,15 @@ import torch
 
 from crackle._random import seed_repr
 from crackle._threads import torch_threads
-from crackle._validation import check_choice, check_int, check_real, param_error
+from crackle._validation import (
+    check_bool,
+    check_callable,
+    check_choice,
+    check_int,
+    check_memory,
+    check_real,
+    param_error,
+)
 from crackle.events.accumulator import AvalancheAccumulator
 from crackle.events.avalanches import Avalanches
 from crackle.sim._gaussian_kernel import (
@@ -110,6 +118,7 @@ def iter_gaussian_avalanches(
         # one group's avalanches are tallied on the host while the next one computes.
         workers = torch.get_num_threads() if dev.type == "cpu" else 2
     workers = check_int(workers, "workers", _FUNC, low=1)
+    _check_memory(width, min(k, n), workers, method, dev, dt)
     phi = (TORCH_ACTIVATIONS_INPLACE if method == "marginal" else TORCH_ACTIVATIONS)[act]
     per_group = _group_size(dev, k, width, method)
 
@@ -140,6 +149,26 @@ def iter_gaussian_avalanches(
     if dev.type == "cpu" and workers > 1:
         return _one_thread_each(_in_order(group, groups, per_group, start_draw, workers))
     return _in_order(group, groups, per_group, start_draw, workers)
+
+
+def _check_memory(
+    width: int, batch: int, workers: int, method: str, dev: torch.device, dt: torch.dtype
+) -> None:
+    """Refuse, before allocating, a width whose weights and activations cannot fit."""
+    item = torch.empty(0, dtype=dt).element_size()
+    # Per worker: a weight matrix (matrix, gram) and a few batch x width activations.
+    per = (0 if method == "marginal" else width * width) + 4 * batch * width
+    need = float(item) * per * workers
+    limit = None
+    if dev.type == "cuda":
+        limit = int(0.9 * torch.cuda.get_device_properties(dev).total_memory)
+    check_memory(
+        need,
+        f"width {width} ({method}, {workers} worker(s), batches of {batch} inputs)",
+        _FUNC,
+        limit=limit,
+        hint="Use a smaller width, fewer inputs per weight draw (resample_every) or fewer workers.",
+    )
 
 
 def _one_thread_each(draws: Iterator[tuple[int, Avalanches]]) -> Iterator[tuple[int, Avalanches]]:
@@ -317,6 +346,13 @@ def gaussian_avalanches(
     """
     depth = check_int(depth, "depth", _FUNC, low=1)
     sizes = check_choice(sizes, "sizes", _FUNC, tuple(SIZE_DEFINITIONS))
+    sigma_w2 = check_real(sigma_w2, "sigma_w2", _FUNC, low=0.0, low_open=True)
+    sigma_b2 = check_real(sigma_b2, "sigma_b2", _FUNC, low=0.0)
+    keep_events = check_bool(keep_events, "keep_events", _FUNC)
+    check_callable(sink, "sink", _FUNC)
+    check_callable(progress, "progress", _FUNC)
+    if out is not None and not isinstance(out, str | Path):
+        raise param_error("out", _FUNC, "a path (str or Path) or None", out)
     shape_len = depth if max_shape_duration is None else max_shape_duration
     shape_len = check_int(shape_len, "max_shape_duration", _FUNC, low=1)
     info: dict[str, Any] = {

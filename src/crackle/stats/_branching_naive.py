@@ -36,7 +36,17 @@ def naive_ratio(
         )
     ratio = np.zeros(flat.size)
     idx = np.flatnonzero(active)
-    ratio[idx] = flat[idx + 1] / flat[idx]
+    with np.errstate(over="ignore"):
+        ratio[idx] = flat[idx + 1] / flat[idx]
+        total = ratio.sum()
+    if not np.isfinite(total):
+        raise param_error(
+            "counts",
+            "branching_ratio",
+            "counts whose ratios A_{t+1}/A_t and their sum stay finite (a tiny positive "
+            "count before a large one overflows); rescale or round the counts",
+            "ratios that overflow float64",
+        )
     seg = np.searchsorted(starts, np.arange(flat.size), side="right") - 1
     nb = starts.size
     num = np.bincount(seg, weights=ratio, minlength=nb)

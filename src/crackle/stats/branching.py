@@ -17,7 +17,14 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.stats import norm
 
 from crackle._random import SeedLike, as_generator, seed_repr
-from crackle._validation import check_1d, check_choice, check_int, check_real, param_error
+from crackle._validation import (
+    check_1d,
+    check_choice,
+    check_int,
+    check_real,
+    param_error,
+    real_array,
+)
 from crackle.stats._branching_naive import naive_ratio
 from crackle.stats._lagsums import LagSums, lag_sums, slopes
 from crackle.stats._mrfits import CurveFit, complex_vector, model, run_fit
@@ -204,10 +211,7 @@ def _as_trials(counts: Any, nonnegative: bool = True) -> list[FloatArray]:
     if isinstance(counts, list | tuple) and counts and all(np.ndim(c) == 1 for c in counts):
         rows: list[Any] = list(counts)
     else:
-        try:
-            arr = np.asarray(counts, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise param_error("counts", _FUNC, _SHAPES, counts) from exc
+        arr = np.asarray(real_array(counts, "counts", _FUNC, _SHAPES), np.float64)
         if arr.ndim not in (1, 2):
             raise param_error("counts", _FUNC, _SHAPES, f"shape {arr.shape}")
         rows = [arr] if arr.ndim == 1 else list(arr)
@@ -245,7 +249,7 @@ def branching_ratio(
     kmax: int | None = None,
     dt: float = 1.0,
     n_boot: int = 100,
-    n_blocks: int = 20,
+    n_blocks: int | None = None,
     seed: SeedLike = 0,
 ) -> BranchingRatioResult:
     """Branching ratio m of binned activity A_t, naive or by multistep regression.
@@ -311,8 +315,10 @@ def branching_ratio(
         Bin width, for tau.
     n_boot : int
         Bootstrap replicas (0: no error bars).
-    n_blocks : int
-        Blocks for the bootstrap of a single trial.
+    n_blocks : int, optional
+        Blocks for the bootstrap of a single trial (default: 20, or as many as the
+        series holds, each at least kmax + 1 bins long). A number the series cannot
+        hold is an error naming the most it can.
     seed : int, numpy.random.Generator or None
         Bootstrap randomness.
 
@@ -347,7 +353,8 @@ def branching_ratio(
     lengths = [t.size for t in trials]
     dt = check_real(dt, "dt", _FUNC, low=0.0, low_open=True)
     n_boot = check_int(n_boot, "n_boot", _FUNC, low=0)
-    n_blocks = check_int(n_blocks, "n_blocks", _FUNC, low=2)
+    asked = None if n_blocks is None else check_int(n_blocks, "n_blocks", _FUNC, low=2)
+    n_blocks = 20 if asked is None else asked
     if method == "naive":
         kmax = 1
     elif kmax is None:
@@ -367,6 +374,14 @@ def branching_ratio(
     flat = np.concatenate(trials)
     rng = as_generator(seed, _FUNC)
     starts, stops, ends, nb = _blocks(lengths, n_blocks, kmax)
+    if asked is not None and len(lengths) == 1 and nb < asked:
+        raise param_error(
+            "n_blocks",
+            _FUNC,
+            f"at most {nb} for this series ({lengths[0]} bins, blocks of at least "
+            f"kmax + 1 = {kmax + 1}); leave it out to use as many as fit",
+            asked,
+        )
     if nb < 2:
         n_boot = 0  # a single block has nothing to resample: no error bars
     common: dict[str, Any] = {

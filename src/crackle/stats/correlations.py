@@ -176,8 +176,21 @@ def dfa(x: ArrayLike, scales: ArrayLike | None = None, order: int = 1) -> DFARes
         sc = np.unique(raw.astype(np.int64))
         if sc.size < 2:
             raise param_error("scales", func, "at least two distinct window sizes", sc.size)
-    profile = np.cumsum(arr - arr.mean())
+    # Work at unit scale (a power of two: exact), so that squares of very large or
+    # very small signals neither overflow nor underflow; F(n) scales back linearly.
+    unit = _power_of_two_scale(arr)
+    profile = np.cumsum((arr - arr.mean()) / unit)
     fl = np.array([_fluctuation(profile, int(n), order) for n in sc])
+    with np.errstate(over="ignore"):
+        fl_data = fl * unit
+    if not np.isfinite(fl_data).all():
+        raise param_error(
+            "x",
+            func,
+            "of a scale whose fluctuations stay below 1.8e308; rescale it (the "
+            "exponent does not depend on the scale)",
+            f"values up to {np.abs(arr).max():g}",
+        )
     if (fl <= 0).any():
         raise param_error(
             "x",
@@ -186,7 +199,15 @@ def dfa(x: ArrayLike, scales: ArrayLike | None = None, order: int = 1) -> DFARes
             "F(n) = 0 at some scale",
         )
     slope, icpt, se = _line_fit(np.log(sc.astype(np.float64)), np.log(fl))
-    return DFAResult(slope, se, icpt, sc, fl, order, int(arr.size))
+    return DFAResult(slope, se, float(icpt + np.log(unit)), sc, fl_data, order, int(arr.size))
+
+
+def _power_of_two_scale(arr: FloatArray) -> float:
+    """2^k nearest the signal's spread (1.0 for a constant): dividing by it is exact."""
+    spread = float(np.max(np.abs(arr - np.median(arr))))
+    if spread == 0 or not np.isfinite(spread):
+        return 1.0
+    return float(2.0 ** np.round(np.log2(spread)))
 
 
 @dataclass(frozen=True)
@@ -345,8 +366,21 @@ def psd_slope(
         raise param_error(
             "x", func, "a signal that varies (a constant has no spectrum)", "a constant signal"
         )
+    # At unit scale (a power of two: exact) so that squares neither overflow nor
+    # underflow; the spectrum scales back by unit^2.
+    unit = _power_of_two_scale(arr)
     # scipy-stubs spell the "linear" literal "literal"; the call is what scipy documents.
-    f, s = welch(arr, fs=fs, nperseg=nps, detrend="linear")  # type: ignore[call-overload]
+    f, s = welch(arr / unit, fs=fs, nperseg=nps, detrend="linear")  # type: ignore[call-overload]
+    with np.errstate(over="ignore", under="ignore"):
+        s = (s * unit) * unit
+    if not np.isfinite(s).all() or not (s > 0).any():
+        raise param_error(
+            "x",
+            func,
+            "of a scale whose power spectrum stays within float64; rescale it (beta does "
+            "not depend on the scale)",
+            f"values up to {np.abs(arr).max():g}",
+        )
     bf, bs = log_binned(f, np.maximum(s, np.finfo(float).tiny), (lo, hi), n_bins)
     if bf.size < 3:
         raise param_error(

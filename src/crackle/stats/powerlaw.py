@@ -21,6 +21,7 @@ from crackle._random import SeedLike, as_generator, seed_repr
 from crackle._validation import (
     CrackleValueError,
     check_1d,
+    check_bool,
     check_choice,
     check_int,
     check_real,
@@ -487,7 +488,7 @@ def fit_power_law(
     >>> bool(R > 0 and p < 0.01)
     True
     """
-    discrete = bool(discrete)
+    discrete = check_bool(discrete, "discrete", _FIT)
     arr = check_1d(x, "x", _FIT, positive=True, integer=discrete)
     ks_v = check_choice(ks, "ks", _FIT, ("sup", "left"))
     min_tail = check_int(min_tail, "min_tail", _FIT, low=2)
@@ -575,6 +576,7 @@ def sample_power_law(
     ((4,), True)
     """
     f = "sample_power_law"
+    discrete = check_bool(discrete, "discrete", f)
     alpha = check_real(alpha, "alpha", f, low=1.0, low_open=True)
     xmin = check_real(xmin, "xmin", f, low=0.0, low_open=True)
     n = check_int(n, "n", f, low=0)
@@ -585,6 +587,18 @@ def sample_power_law(
         if discrete and xmax != round(xmax):
             raise param_error("xmax", f, "an integer for discrete draws", xmax)
     rng = as_generator(seed, f)
-    if discrete:
-        return sample_discrete(alpha, int(xmin), None if xmax is None else int(xmax), n, rng)
-    return sample_continuous(alpha, xmin, xmax, n, rng)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if discrete:
+            x = sample_discrete(alpha, int(xmin), None if xmax is None else int(xmax), n, rng)
+        else:
+            x = sample_continuous(alpha, xmin, xmax, n, rng)
+    bad = ~np.isfinite(x)
+    if bad.any():
+        raise param_error(
+            "xmax",
+            f,
+            "given when alpha is this close to 1: the tail reaches beyond the largest "
+            "float64 (1.8e308)",
+            f"None, and {int(bad.sum())} of {n} draws overflowed at alpha = {alpha:g}",
+        )
+    return x

@@ -19,7 +19,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from crackle._validation import check_choice, check_real, param_error
+from crackle._validation import check_choice, check_int, check_real, param_error, real_array
 from crackle.theory._activations import Activation, Func, resolve_activation
 from crackle.theory._quadrature import moments
 
@@ -37,12 +37,11 @@ __all__ = [
 
 
 def _as_variances(x: ArrayLike, name: str, func: str) -> tuple[Array, bool]:
-    try:
-        arr = np.array(x, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise param_error(name, func, "a number or an array of numbers", x) from exc
+    arr = np.array(real_array(x, name, func, "a number or an array of real numbers"), float)
     if arr.ndim > 1:
         raise param_error(name, func, "a scalar or one-dimensional", f"shape {arr.shape}")
+    if arr.size == 0:
+        raise param_error(name, func, "a number or a non-empty array", "an empty array")
     if not np.isfinite(arr).all():
         raise param_error(name, func, "finite (no NaN or inf)", f"{arr!r}")
     if (arr < 0).any():
@@ -354,7 +353,8 @@ def critical_exponents(
     eps_range : (float, float)
         Fitted range of the reduced distance |sigma_w^2 / sigma_w2_c - 1|.
     n_points : int
-        Log-spaced points per side.
+        Log-spaced points per side, at least 3 (two points fit any line exactly and
+        would test nothing).
 
     Returns
     -------
@@ -376,7 +376,11 @@ def critical_exponents(
 
     func = "critical_exponents"
     act = resolve_activation(activation, func)
-    lo_e, hi_e = (float(v) for v in eps_range)
+    n_points = check_int(n_points, "n_points", func, low=3, high=10_000)
+    if not isinstance(eps_range, tuple | list) or len(eps_range) != 2:
+        raise param_error("eps_range", func, "(lo, hi) with 0 < lo < hi < 1", eps_range)
+    lo_e = check_real(eps_range[0], "eps_range", func)
+    hi_e = check_real(eps_range[1], "eps_range", func)
     if not (0 < lo_e < hi_e < 1):
         raise param_error("eps_range", func, "(lo, hi) with 0 < lo < hi < 1", eps_range)
     if float(act.phi(np.zeros(1))[0]) != 0.0 or act.homogeneous:
