@@ -617,8 +617,17 @@ def _read_nwb(path: Path) -> tuple[Any, Any, list[Any], float | None]:
 def _read_neo(path: Path) -> tuple[Any, Any, list[Any], float | None, float | None]:
     neo = _need("neo", "Neo")
     quantities = _need("quantities", "Neo")
-    reader = neo.io.get_io(str(path))
-    block = reader.read_block()
+    try:
+        reader = neo.io.get_io(str(path))
+        block = reader.read_block()
+    except OSError:
+        raise
+    except Exception as exc:  # Neo's readers raise anything on a file they cannot parse
+        raise CrackleValueError(
+            f"cannot read {path} as a spike recording: Neo's reader failed "
+            f"({type(exc).__name__}: {exc}). Spike tables go in .csv/.parquet with time "
+            "and unit columns; avalanche tables need size and duration columns"
+        ) from None
     trains = [st for seg in block.segments for st in seg.spiketrains]
     labels = [st.name if st.name else i for i, st in enumerate(trains)]
     per = [np.asarray(st.rescale(quantities.s).magnitude, dtype=np.float64) for st in trains]

@@ -95,7 +95,7 @@ def branching_process(
     'geometric'
     """
     func = "branching_process"
-    m = check_real(m, "m", func, low=0.0)
+    m = check_real(m, "m", func, low=0.0, high=1e6)
     n = check_int(n, "n", func, low=1)
     max_duration = check_int(max_duration, "max_duration", func, low=1)
     if max_shape_duration is not None:

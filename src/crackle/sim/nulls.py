@@ -98,7 +98,8 @@ def iid_poisson_activity(rate: float, n_steps: int, seed: SeedLike = None) -> ND
     True
     """
     func = "iid_poisson_activity"
-    rate = check_real(rate, "rate", func, low=0.0, low_open=True)
+    # numpy's Poisson sampler takes means up to about 1e18
+    rate = check_real(rate, "rate", func, low=0.0, low_open=True, high=1e15)
     n_steps = check_int(n_steps, "n_steps", func, low=1)
     rng = as_generator(seed, func)
     return rng.poisson(rate, n_steps).astype(np.int64)

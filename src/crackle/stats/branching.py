@@ -351,7 +351,7 @@ def branching_ratio(
     fit = check_choice(fit, "fit", _FUNC, FITS)
     trials = _as_trials(counts, nonnegative=method == "naive")
     lengths = [t.size for t in trials]
-    dt = check_real(dt, "dt", _FUNC, low=0.0, low_open=True)
+    dt = check_real(dt, "dt", _FUNC, low=0.0, low_open=True, high=1e100)
     n_boot = check_int(n_boot, "n_boot", _FUNC, low=0)
     asked = None if n_blocks is None else check_int(n_blocks, "n_blocks", _FUNC, low=2)
     n_blocks = 20 if asked is None else asked

@@ -174,10 +174,15 @@ def shape_collapse(
     tmin = check_int(tmin, "tmin", func, low=2)
     min_count = check_int(min_count, "min_count", func, low=1)
     n_grid = check_int(n_grid, "n_grid", func, low=5)
-    step = check_real(gamma_step, "gamma_step", func, low=0.0, low_open=True)
-    g_lo, g_hi = (float(v) for v in gamma_range)
+    if not isinstance(gamma_range, tuple | list) or len(gamma_range) != 2:
+        raise param_error("gamma_range", func, "an increasing pair (low, high)", gamma_range)
+    g_lo = check_real(gamma_range[0], "gamma_range", func)
+    g_hi = check_real(gamma_range[1], "gamma_range", func)
     if not g_hi > g_lo:
         raise param_error("gamma_range", func, "an increasing pair (low, high)", gamma_range)
+    step = check_real(
+        gamma_step, "gamma_step", func, low=0.0, low_open=True, high=(g_hi - g_lo) / 10
+    )
 
     ts = shapes.durations_with(min_count)
     ts = ts[ts >= tmin]

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from crackle._validation import check_1d, check_int, param_error
+from crackle._validation import check_1d, check_bool, check_int, param_error
 
 __all__ = ["ScalingFit", "fit_size_duration", "predicted_exponent"]
 
@@ -113,6 +113,7 @@ def duration_table(
     pool: bool = False,
 ) -> DurationTable:
     """Validate sizes and durations and tabulate <S>_T and the weights per duration."""
+    pool = check_bool(pool, "pool", func)
     s = check_1d(sizes, "sizes", func, positive=True)
     d = check_1d(durations, "durations", func, positive=True, integer=True).astype(np.int64)
     if s.size != d.size:
@@ -281,7 +282,7 @@ def fit_size_duration(
     if tmin is not None:
         tmin = check_int(tmin, "tmin", func, low=1)
     table = duration_table(
-        sizes, durations, tmin=tmin, tmax=tmax, min_count=min_count, func=func, pool=bool(pool)
+        sizes, durations, tmin=tmin, tmax=tmax, min_count=min_count, func=func, pool=pool
     )
     return fit_table(table)
 
@@ -339,8 +340,29 @@ def predicted_exponent(
     >>> predicted_exponent(1.5, 2.0)
     (2.0, 0.0)
     """
-    if tau == 1.0:
-        raise param_error("tau", "predicted_exponent", "different from 1", tau)
-    value = (alpha - 1.0) / (tau - 1.0)
-    err = float(np.hypot(alpha_err / (tau - 1.0), (alpha - 1.0) * tau_err / (tau - 1.0) ** 2))
+    f = "predicted_exponent"
+    # NaN passes through (an exponent that could not be measured); anything that is
+    # not a real number, or an infinity, is an error.
+    vals = []
+    for name, v in (("tau", tau), ("alpha", alpha), ("tau_err", tau_err), ("alpha_err", alpha_err)):
+        if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating):
+            raise param_error(name, f, "a real number (NaN where not measured)", v)
+        if np.isinf(v) or (name.endswith("_err") and v < 0):
+            raise param_error(name, f, "finite" + (" and >= 0" if name.endswith("_err") else ""), v)
+        vals.append(float(v))
+    tau, alpha, tau_err, alpha_err = vals
+    if abs(tau - 1.0) < 1e-12:
+        raise param_error("tau", f, "different from 1", tau)
+    with np.errstate(over="ignore", invalid="ignore"):
+        value = np.float64(alpha - 1.0) / np.float64(tau - 1.0)
+        dt = np.float64(tau - 1.0)
+        err = float(np.hypot(alpha_err / dt, (alpha - 1.0) * tau_err / dt / dt))
+    inputs_finite = all(np.isfinite(vals))
+    if inputs_finite and not (np.isfinite(value) and np.isfinite(err)):
+        raise param_error(
+            "tau",
+            f,
+            "and alpha such that (alpha - 1)/(tau - 1) and its error are finite",
+            (tau, alpha),
+        )
     return float(value), err

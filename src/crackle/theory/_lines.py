@@ -44,8 +44,10 @@ def _as_variances(x: ArrayLike, name: str, func: str) -> tuple[Array, bool]:
         raise param_error(name, func, "a number or a non-empty array", "an empty array")
     if not np.isfinite(arr).all():
         raise param_error(name, func, "finite (no NaN or inf)", f"{arr!r}")
-    if (arr < 0).any():
-        raise param_error(name, func, "non-negative (it is a variance)", f"min {arr.min():g}")
+    if (arr < 0).any() or (arr > 1e8).any():
+        raise param_error(
+            name, func, "a variance in [0, 1e8]", f"values from {arr.min():g} to {arr.max():g}"
+        )
     return np.atleast_1d(arr), arr.ndim == 0
 
 
@@ -265,7 +267,7 @@ def widom_line(
     func = "widom_line"
     b, scalar = _as_variances(sigma_b2, "sigma_b2", func)
     kind = check_choice(susceptibility, "susceptibility", func, ["strength", "q"])
-    smax = check_real(sigma_w2_max, "sigma_w2_max", func, low=0.0, low_open=True)
+    smax = check_real(sigma_w2_max, "sigma_w2_max", func, low=0.0, low_open=True, high=1e8)
     act = resolve_activation(activation, func)
     power = 0.5 if kind == "strength" else 0.0
     s = np.full(b.size, np.nan)

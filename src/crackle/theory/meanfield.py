@@ -28,7 +28,7 @@ import numpy as np
 import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 
-from crackle._validation import check_1d, check_int, check_memory, check_real
+from crackle._validation import check_1d, check_int, check_memory, check_real, param_error
 from crackle.theory._activations import ACTIVATIONS, Activation, Func, resolve_activation
 from crackle.theory._fixedpoint import (
     CRITICAL,
@@ -263,6 +263,9 @@ def phase_diagram(
     func = "phase_diagram"
     sw = check_1d(sigma_w2, "sigma_w2", func, nonnegative=True)
     sb = check_1d(sigma_b2, "sigma_b2", func, nonnegative=True)
+    for name, arr in (("sigma_w2", sw), ("sigma_b2", sb)):
+        if arr.max() > 1e8:
+            raise param_error(name, func, "variances in [0, 1e8]", f"max {arr.max():g}")
     kk = check_int(n_hermite, "n_hermite", func, low=1, high=4096)
     act = resolve_activation(activation, func)
     # Measured peak (tracemalloc): about 3.3 kB per grid point at 300 x 300 (the
