@@ -39,11 +39,19 @@ def _garbage_files(d):
 def _cli_cases(tmp):
     out = str(tmp / "o")
     cases = []
+
+    def others(defaults, opt):  # the valid small settings, less the fuzzed option
+        return [a for k, v in defaults.items() if k != opt for a in (k, v)]
+
+    sim = {"--n": "50", "--width": "8", "--depth": "10"}
+    mf = {"--n-w": "4", "--n-b": "4", "--n-hermite": "32"}
     for v in BAD_NUMBERS:
         for opt in ("--width", "--depth", "--n", "--q0", "--sigma-w2", "--resample-every"):
-            cases.append(["simulate", "gaussian", opt, v, "--n", "50", "--no-report", "-o", out])
+            cases.append(
+                ["simulate", "gaussian", opt, v, *others(sim, opt), "--no-report", "-o", out]
+            )
         for opt in ("--n-w", "--n-b", "--sw-min", "--sw-max", "--n-hermite"):
-            cases.append(["meanfield", opt, v, "--n-w", "4", "--n-b", "4", "-o", out])
+            cases.append(["meanfield", opt, v, *others(mf, opt), "-o", out])
         cases.append(["analyze", str(tmp / "ok.csv"), "--n-boot", v, "-o", out])
         cases.append(["analyze", str(tmp / "ok.csv"), "--size-xmax", v, "-o", out])
     cases.append(["simulate", "gaussian", "--device", "meta", "-o", out])

@@ -86,7 +86,7 @@ def os_error_message(exc: OSError, where: Any = None) -> str:
     if code is None and not exc.filename:
         text = str(exc)  # our own message, or a library's (pyarrow) with the reason
         if where is not None and str(where) not in text:
-            text += f" (while writing {where})"
+            text += f" (output directory {where})"
         return text
     path = exc.filename if exc.filename is not None else where
     what = exc.strerror or str(exc)

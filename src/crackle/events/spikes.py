@@ -597,7 +597,16 @@ def _need(module: str, what: str) -> Any:
 
 def _read_nwb(path: Path) -> tuple[Any, Any, list[Any], float | None]:
     pynwb = _need("pynwb", "NWB")
-    with pynwb.NWBHDF5IO(str(path), "r") as io:
+    try:
+        io = pynwb.NWBHDF5IO(str(path), "r")
+    except (FileNotFoundError, PermissionError, IsADirectoryError):
+        raise
+    except Exception as exc:  # h5py raises a bare OSError on a file that is not HDF5
+        raise CrackleValueError(
+            f"cannot read {path} as an NWB file ({type(exc).__name__}: {exc}); is it an "
+            "NWB 2 (HDF5) recording?"
+        ) from None
+    with io:
         nwb = io.read()
         table = nwb.units
         if table is None or "spike_times" not in table.colnames:
