@@ -48,7 +48,10 @@ def slopes(
     mf = front / n
     cov = cross / n - mf * (back / n)
     var = front_sq / n - mf * mf
-    out: FloatArray = cov / var
+    # A segment with Var(x_t) = 0 (constant activity) has no slope: NaN, left to the
+    # callers (bootstrap replicates drop it, the estimate refuses it).
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out: FloatArray = cov / var
     return out
 
 

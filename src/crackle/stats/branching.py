@@ -219,10 +219,20 @@ def _as_trials(counts: Any, nonnegative: bool = True) -> list[FloatArray]:
         raise param_error("counts", _FUNC, _SHAPES, "no trials")
     one = len(rows) == 1
     # check_1d refuses NaN, inf (and negative values where asked) naming the trial.
-    return [
+    out = [
         check_1d(row, "counts" if one else f"counts[{i}]", _FUNC, nonnegative=nonnegative)
         for i, row in enumerate(rows)
     ]
+    big = max(float(np.abs(t).max()) if t.size else 0.0 for t in out)
+    if big > 1e150:
+        raise param_error(
+            "counts",
+            _FUNC,
+            "below 1e150 in magnitude (products A_t A_{t+k} must fit in float64); rescale "
+            "them: m does not depend on the scale",
+            f"values up to {big:g}",
+        )
+    return out
 
 
 def _blocks(lengths: list[int], n_blocks: int, kmax: int) -> tuple[Any, ...]:
@@ -543,7 +553,8 @@ def _checks(
         # and by more than a tenth of |r_1| (the scale of the correlations).
         z = max(3.0, float(norm.isf(0.01 / kmax)))
         se = np.where(np.isfinite(r_se), r_se, se1)
-        zk = r / se
+        with np.errstate(divide="ignore", invalid="ignore"):  # se = 0: no test at that lag
+            zk = r / se
         if ((zk < -z) & (r < -0.1 * abs(r[0]))).any():
             j = int(np.argmin(zk))
             reasons.append(
