@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.text import Text
 
 from crackle.cli._common import clean_errors, console, progress_bar
 from crackle.cli._tables import report_table
@@ -119,7 +120,7 @@ def demo(
     console.print(report_table(rep, title=title))
     console.print(exact)
     for note in rep.notes:
-        console.print(f"[yellow]note:[/] {note}")
+        console.print(Text.assemble(("note:", "yellow"), " ", str(note)))
     console.print(
         f"wrote {run.path}/: config.json, avalanches.parquet, shapes.npz, "
         f"report.json, figures/ ({len(paths) - 1} PNG)"

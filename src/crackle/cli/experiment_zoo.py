@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.text import Text
 
 from crackle.cli._common import (
     clean_errors,
@@ -148,7 +149,7 @@ def zoo(
         )
     console.print(rob)
     for note in res.notes:
-        console.print(f"[yellow]note:[/] {note}")
+        console.print(Text.assemble(("note:", "yellow"), " ", str(note)))
     console.print(
         f"wrote {out}/zoo.csv, {out}/zoo.json, {fig_path} and the models in {out}/models/"
     )

@@ -27,7 +27,14 @@ import torch.autograd.forward_ad as fwAD
 from numpy.typing import ArrayLike
 from torch import nn
 
-from crackle._validation import CrackleValueError, check_choice, check_int, check_real, param_error
+from crackle._validation import (
+    CrackleValueError,
+    check_bool,
+    check_choice,
+    check_int,
+    check_real,
+    param_error,
+)
 from crackle.nn._modules import ModuleSpec, as_input_tensor, evaluating
 from crackle.nn._probe_utils import full_precision, resolve_modules, run_model, unit_directions
 from crackle.nn.record import _Collector, output_tensor
@@ -169,7 +176,13 @@ def jvp_branching(
     func = "jvp_branching"
     nd = check_int(n_directions, "n_directions", func, low=1)
     names, v_norm, norms, _ = _tangent_pass(
-        model, inputs, modules, nd, bool(per_unit), _check_seed(seed, func), func
+        model,
+        inputs,
+        modules,
+        nd,
+        check_bool(per_unit, "per_unit", func),
+        _check_seed(seed, func),
+        func,
     )
     prev = torch.cat([v_norm[:, None], norms[:, :-1]], dim=1)
     ok = prev > 0
@@ -216,7 +229,14 @@ def jvp_lyapunov(
     n_iter = check_int(n_iter, "n_iter", func, low=1)
     tol = check_real(tol, "tol", func, low=0.0)
     names, v_norm, _, out_norm = _tangent_pass(
-        model, inputs, modules, 1, bool(per_unit), _check_seed(seed, func), func, (n_iter, tol)
+        model,
+        inputs,
+        modules,
+        1,
+        check_bool(per_unit, "per_unit", func),
+        _check_seed(seed, func),
+        func,
+        (n_iter, tol),
     )
     zero = out_norm <= 0
     if bool(zero.any()):
