@@ -121,7 +121,7 @@ def load_checkpoint(
             f"(torch.load(weights_only=True)) [{what}]. If you "
             "trust its source, re-save just the weights: torch.save(model.state_dict(), ...)"
         ) from exc
-    except (RuntimeError, EOFError) as exc:
+    except (RuntimeError, EOFError, KeyError, ValueError, IndexError) as exc:
         raise CrackleValueError(f"{p} is not a readable torch checkpoint: {exc}") from exc
     if model is None:
         return obj
