@@ -46,14 +46,17 @@ def test_second_process_is_refused_with_the_holders_pid_and_host(tmp_path):
         with pytest.raises(RunDirLockedError) as err, run_lock(d):
             pass
         msg = str(err.value)
-        assert f"pid {proc.pid}" in msg and socket.gethostname() in msg and "--wait" in msg
+        assert f"pid {proc.pid}" in msg
+        assert socket.gethostname() in msg
+        assert "--wait" in msg
         assert lock_holder(d)["pid"] == proc.pid
         with pytest.raises(RunDirLockedError):  # RunDir.create refuses too
             RunDir.create(d)
     finally:
         flag.write_text("go")
         proc.wait(30)
-    assert lock_holder(d) is None and not (d / LOCK_NAME).exists()
+    assert lock_holder(d) is None
+    assert not (d / LOCK_NAME).exists()
     with run_lock(d):  # free again
         pass
 
@@ -102,7 +105,8 @@ def test_reentrant_in_one_process_and_no_trace_left(tmp_path):
     d = tmp_path / "new"
     with run_lock(d), run_lock(d):
         RunDir.create(d)  # our own lock does not refuse us
-    assert d.is_dir() and not (d / LOCK_NAME).exists()
+    assert d.is_dir()
+    assert not (d / LOCK_NAME).exists()
     empty = tmp_path / "empty"
     with run_lock(empty):
         pass
@@ -140,7 +144,9 @@ def test_cli_second_writer_one_line_and_exit_2(tmp_path):
         proc.wait(30)
     assert res.returncode == 2, res.stderr
     lines = res.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error:") and f"pid {proc.pid}" in lines[0]
+    assert len(lines) == 1
+    assert lines[0].startswith("error:")
+    assert f"pid {proc.pid}" in lines[0]
     assert "Traceback" not in res.stderr
     assert not (d / "avalanches.parquet").exists()
 
@@ -165,7 +171,8 @@ def test_two_simulations_on_one_directory_one_wins_one_waits(tmp_path):
     ]
     a = subprocess.Popen([*cmd, "--wait"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     b = subprocess.Popen([*cmd, "--wait"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert a.wait(300) == 0 and b.wait(300) == 0
+    assert a.wait(300) == 0
+    assert b.wait(300) == 0
     import pyarrow.parquet as pq
 
     import crackle as ck
