@@ -42,9 +42,11 @@ def test_structure_resume_and_ordered_corner(tmp_path, monkeypatch):
     # Same initial weights for both arms of a corner: identical step-0 measurements.
     np.testing.assert_array_equal(res.train_acc[:, 0, :, 0], res.train_acc[:, 1, :, 0])
     np.testing.assert_array_equal(res.log_sigma[:, 0, :, 0], res.log_sigma[:, 1, :, 0])
-    # Ordered start: sigma < 1 and lambda_0 < 0; chaotic start: lambda_0 > 0.
+    # Ordered start: sigma < 1 and lambda_max < 0 (the largest exponent, measured
+    # -0.139; the random-direction rate used before gave < -0.2); chaotic start:
+    # lambda_max > 0.
     assert res.log_sigma[0, 0, 0, 0] < -0.2
-    assert res.lyapunov[0, 0, 0, 0] < -0.2
+    assert res.lyapunov[0, 0, 0, 0] < -0.1
     assert res.lyapunov[1, 0, 0, 0] > 0.1
     # Digits are learnable in 200 steps from the ordered corner at depth 6.
     assert res.train_acc[0, 0, 0, -1] > 0.5

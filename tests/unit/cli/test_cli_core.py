@@ -21,7 +21,7 @@ def demo_run(tmp_path_factory):
     return out, res.output
 
 
-def test_default_demo_is_a_critical_gaussian_network(tmp_path):
+def test_default_demo_is_a_finite_gaussian_network_judged_not_critical(tmp_path):
     out = tmp_path / "demo"
     res = runner.invoke(app, ["demo", "--n", "40000", "--out", str(out)])
     assert res.exit_code == 0, res.output
@@ -29,11 +29,15 @@ def test_default_demo_is_a_critical_gaussian_network(tmp_path):
     assert cfg["generator"] == "gaussian_avalanches"
     assert cfg["sigma_w2"] == pytest.approx(1 + 2 / 128)
     rep = json.loads((out / "report.json").read_text())
-    # Random-walk excursions: alpha = 3/2, tau = 4/3 for the excess sizes (measured
-    # 1.494 +- 0.002 and 1.310 +- 0.001 at 2e5 inputs; an x_min in the far tail gave 7.2).
-    assert abs(rep["alpha"] - 1.5) < 0.1
-    assert abs(rep["tau"] - 4 / 3) < 0.1
+    # At width 128 and depth 400 the network is not scale-free: 7-8% of the inputs are
+    # still active at the last layer, and the durations flatten towards the depth, so
+    # no duration window passes the goodness of fit. The calibration benchmark gives
+    # "not critical" on 10 of 10 seeds (docs/crackling.md).
+    assert rep["verdict"]["outcome"] == "not critical"
+    assert any(r.startswith("durations:") for r in rep["verdict"]["reasons"])
+    assert rep["alpha_sys"] is not None and rep["tau_err"] > 0
     assert (out / "figures" / "collapse.png").stat().st_size > 10_000
+    assert (out / "figures" / "windows.png").stat().st_size > 10_000
     assert "excess sizes" in res.output
 
 
