@@ -41,7 +41,8 @@ def test_report_is_json_safe_and_the_table_shows_systematic_errors(critical_repo
     assert {"tau_sys", "alpha_sys", "inv_snz_fitted_sys", "dcc"} <= set(d)
     assert d["size_scan"]["scan"]["lows"]
     rows = dict((r[0], r[1]) for r in critical_report.summary())
-    assert "sys" in rows["τ (sizes)"] and "sys" in rows["α (durations)"]
+    assert "sys" in rows["τ (sizes)"]
+    assert "sys" in rows["α (durations)"]
     assert rows["verdict"] == "critical"
 
 
