@@ -88,7 +88,11 @@ def test_same_seed_same_avalanches_whatever_the_grouping(method):
     kw = dict(n=1500, resample_every=100, seed=3, q0=1e-3, method=method)
     whole = ck.sim.gaussian_avalanches(24, 30, 1.05, workers=1, **kw)
     again = ck.sim.gaussian_avalanches(24, 30, 1.05, workers=2, **kw)
-    np.testing.assert_array_equal(whole.sizes, again.sizes)
+    # Durations exactly; sizes to float32 reduction order (torch's matrix products run
+    # on a different number of threads with one worker and with two, which moves the
+    # last bits on some BLAS builds: 4e-10 relative measured).
+    np.testing.assert_array_equal(whole.durations, again.durations)
+    np.testing.assert_allclose(whole.sizes, again.sizes, rtol=1e-7)
     # Resuming from draw 6 gives exactly the draws 6.. of an uninterrupted run.
     first = [c for _, c in g.iter_gaussian_avalanches(24, 30, 1.05, **kw)]
     tail = [c for _, c in g.iter_gaussian_avalanches(24, 30, 1.05, start_draw=6, **kw)]

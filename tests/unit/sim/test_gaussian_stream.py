@@ -17,9 +17,14 @@ KW = dict(width=24, depth=60, sigma_w2=1 + 2 / 24, n=3000, resample_every=200, s
 def test_workers_do_not_change_the_avalanches():
     one = ck.sim.gaussian_avalanches(**KW, workers=1)
     three = ck.sim.gaussian_avalanches(**KW, workers=3)
-    np.testing.assert_array_equal(one.sizes, three.sizes)
+    # The same avalanches: every duration and censoring exactly. Sizes agree to float32
+    # reduction order: torch runs a matrix product on 2 threads with one worker and on
+    # 1 thread with several, and on this machine's BLAS that moves the last bits
+    # (measured: 1 size in 1,190 differs, by 4e-10 relative).
     np.testing.assert_array_equal(one.durations, three.durations)
-    np.testing.assert_array_equal(one.shapes.sums, three.shapes.sums)
+    assert one.n_censored == three.n_censored
+    np.testing.assert_allclose(one.sizes, three.sizes, rtol=1e-7)
+    np.testing.assert_allclose(one.shapes.sums, three.shapes.sums, rtol=1e-7)
 
 
 def test_run_directory_equals_in_memory_run(tmp_path):

@@ -14,6 +14,8 @@ def test_probe_is_known_and_runs_one_point():
     out = exp.func(params, 7)
     again = exp.func(params, 7)
     assert out == again  # the seed decides the model and the inputs
+    # Numbers, and the dynamic range's reason in words ("" where it is measured).
+    assert isinstance(out.pop("dynamic_range_reason"), str)
     assert all(isinstance(v, int | float) for v in out.values())
     # A chaotic tanh MLP amplifies perturbations: sigma > 1, lambda_0 > 0.
     assert out["branching"] > 1
