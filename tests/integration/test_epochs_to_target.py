@@ -34,7 +34,7 @@ def test_counts_epochs_and_resumes(tmp_path, monkeypatch):
     assert (res.final[reached] >= TINY.target).all()
     assert (res.final[~reached] < TINY.target).all()
     # Depth 10 at sigma_w^2 = 0.3 is deep in the ordered phase: it cannot learn in
-    # 4 epochs, while sigma_w^2 = 1 does (the same order as seed 002, Fig. 3f).
+    # 4 epochs, while sigma_w^2 = 1 does (the same order as Ghavasieh et al. 2025, Fig. 3f).
     assert not reached[:, 0].any()
     assert reached[:, 1].all()
     assert res.window() == [1, 1]

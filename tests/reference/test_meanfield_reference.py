@@ -72,7 +72,7 @@ def test_hard_tanh_closed_form_length_map():
 
 
 def test_critical_exponents_beta_gamma_are_one():
-    # Source: SCIENCE.md section 1 / seed 002 Methods 0.10: beta = gamma = 1
+    # Source: SCIENCE.md section 1 / Ghavasieh et al. 2025 Methods 0.10: beta = gamma = 1
     # (mean-field directed percolation); q* ~ (sigma_w^2 - 1)/2 just above.
     e = mf.critical_exponents("tanh")
     assert e.beta == pytest.approx(1.0, abs=0.05)
@@ -83,7 +83,7 @@ def test_critical_exponents_beta_gamma_are_one():
 
 
 def test_widom_line_peak_falls_and_meets_the_edge_at_the_critical_point():
-    # Source: seed 002 sec. 0.4: the peak height shrinks as sigma_b^2 grows, and the
+    # Source: Ghavasieh et al. 2025 sec. 0.4: the peak height shrinks as sigma_b^2 grows, and the
     # Widom line and the edge of chaos meet only at (1, 0).
     b = np.array([1e-12, 1e-9, 1e-6, 1e-5, 1e-4, 1e-3, 0.01, 0.03, 0.1, 0.3, 0.6, 1.0])
     w = mf.widom_line(b, "tanh")

@@ -38,7 +38,7 @@ def trainability(
 ) -> None:
     """Train a deep tanh MLP per cell (SGD), map its training accuracy over the plane,
     and rank it against the mean-field chi_w and the closeness to the edge of chaos
-    (seed 002, Fig. 3). Finished cells are kept in OUT/cells/ and not retrained."""
+    (Ghavasieh et al. 2025, Fig. 3). Finished cells are kept in OUT/cells/ and not retrained."""
     from crackle.experiments.trainability import TrainabilityConfig, trainability_map
     from crackle.report.figures import save_figure
 
@@ -80,7 +80,7 @@ def epochs(
     wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
 ) -> None:
     """Epochs to a target training accuracy against sigma_w^2 for several widths
-    (seed 002, Fig. 3f). Finished pairs are kept in OUT/cells/ and not retrained."""
+    (Ghavasieh et al. 2025, Fig. 3f). Finished pairs are kept in OUT/cells/ and not retrained."""
     from crackle.experiments.epochs_to_target import EpochsConfig, epochs_to_target
     from crackle.report.figures import new_axes, save_figure
 
@@ -127,7 +127,7 @@ def continual(
     wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
 ) -> None:
     """Continual learning on permuted images with and without the criticality penalty
-    (seed 001; Dohare et al. 2024): accuracy and distance from criticality per task.
+    (Vock & Meisel 2025; Dohare et al. 2024): accuracy and distance from criticality per task.
     Each arm saves itself after every task; run again to resume."""
     from crackle.experiments.continual import ContinualConfig, continual_learning
     from crackle.report.figures import save_figure

@@ -243,7 +243,7 @@ def avalanches_from_trajectories(
     ----------
     q : array_like of shape (n, L)
         Signal strength of trajectory ``i`` at layer ``l`` (for example the mean
-        squared pre-activation, seed 002).
+        squared pre-activation, Ghavasieh et al. 2025).
     threshold : float or array_like of shape (L,)
         One threshold, or one per layer (for example ``mu_l + k s_l`` in ResNets).
     max_shape_duration : int or None

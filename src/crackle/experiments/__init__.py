@@ -3,14 +3,14 @@
 Each experiment takes a frozen config, writes a run directory (resumable) and returns a
 frozen result with ``to_dict()`` and ``plot()``. They load torch on first use.
 
-- :func:`finite_size_scaling`: deep avalanches at several widths (seed 002, Fig. 2);
+- :func:`finite_size_scaling`: deep avalanches at several widths (Ghavasieh et al. 2025, Fig. 2);
 - :func:`trainability_map` and ``crackle.experiments.epochs_to_target.epochs_to_target``:
-  trainability over the (sigma_w^2, sigma_b^2) plane and against width (seed 002,
+  trainability over the (sigma_w^2, sigma_b^2) plane and against width (Ghavasieh et al. 2025,
   Fig. 3);
-- :func:`train_zoo`: accuracy against distance from criticality (seed 001);
+- :func:`train_zoo`: accuracy against distance from criticality (Vock & Meisel 2025);
 - ``crackle.experiments.rescue.rescue`` and :func:`continual_learning`: the criticality
-  penalty on badly initialised networks and over a long sequence of tasks (seed 001);
-- :func:`lstm_criticality`: LSTMs over training (seed 000).
+  penalty on badly initialised networks and over a long sequence of tasks (Vock & Meisel 2025);
+- :func:`lstm_criticality`: LSTMs over training (Ren & Feng 2026).
 
 ``epochs_to_target`` and ``rescue`` share their module's name, so they are imported
 from their modules (a package attribute of that name would hide the module).

@@ -1,5 +1,5 @@
 """Continual learning on permuted Fashion-MNIST, with and without the criticality
-penalty (seed 001; Dohare et al. 2024, "Loss of plasticity in deep continual learning").
+penalty (Vock & Meisel 2025; Dohare et al. 2024, "Loss of plasticity in deep continual learning").
 
 A long sequence of tasks, each a fixed random permutation of the pixels, learned
 online (one pass per task). After each task: the accuracy on that task's held-out

@@ -1,4 +1,4 @@
-"""Epochs to a target training accuracy against width near criticality (seed 002,
+"""Epochs to a target training accuracy against width near criticality (Ghavasieh et al. 2025,
 Fig. 3f): the trainable window in sigma_w^2 at fixed sigma_b^2 widens with the width."""
 
 from __future__ import annotations

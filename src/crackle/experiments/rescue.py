@@ -1,4 +1,4 @@
-"""Does the criticality penalty rescue badly initialised deep networks (issue 6)?
+"""Does the criticality penalty rescue badly initialised deep networks?
 
 Deep tanh MLPs drawn from the Gaussian ensemble in the ordered and chaotic corners of
 the (sigma_w^2, sigma_b^2) map, and at a near-critical reference, are trained with SGD

@@ -1,5 +1,5 @@
 """Trainability of deep tanh networks over the (sigma_w^2, sigma_b^2) plane, against
-the mean-field susceptibility and the edge of chaos (seed 002, Fig. 3a-e).
+the mean-field susceptibility and the edge of chaos (Ghavasieh et al. 2025, Fig. 3a-e).
 
 Each cell trains a deep tanh MLP initialised from the Gaussian ensemble at its
 (sigma_w^2, sigma_b^2) with plain SGD and records its training accuracy; the accuracy

@@ -87,9 +87,9 @@ def layer_signals(
     model : torch.nn.Module
     inputs : array_like or tensor of shape (n, *input_shape)
     modules : selection
-        Default ``"leaves"``: every operation is a layer (seed 002).
+        Default ``"leaves"``: every operation is a layer (Ghavasieh et al. 2025).
     stat : {"norm", "mean_square"}
-        Default the L2 norm of the tensor a layer produces (seed 002 for ResNets).
+        Default the L2 norm of the tensor a layer produces (Ghavasieh et al. 2025 for ResNets).
     batch_size : int
         Inputs per forward pass. With ``batch_norm="batch"`` it sets the statistics.
     batch_norm : {"running", "batch"}
@@ -185,7 +185,7 @@ def network_avalanches(
     calibration : array_like or tensor of shape (n_cal, *input_shape)
         Inputs for mu_l and s_l (at least 2); separate from ``inputs``.
     k : float
-        Threshold level in standard deviations (seed 002 uses integers).
+        Threshold level in standard deviations (Ghavasieh et al. 2025 use integers).
     max_shape_duration : int or None
         Passed to :func:`crackle.avalanches_from_trajectories`.
 
@@ -239,11 +239,11 @@ def avalanche_exponents(
     """Avalanche exponents of networks at initialisation, for several k: a tidy table.
 
     The default models are crackle's pre-activation ResNet-18, -34 and -50 (ImageNet
-    widths, 10 classes, initialised from ``seed``), the three variants of seed 002's
+    widths, 10 classes, initialised from ``seed``), the three variants of Ghavasieh et al.'s
     Fig. 4. Inputs are standard Gaussian images of 3 x ``input_size`` x ``input_size``
     (``n`` for the avalanches, ``n_calibration`` others for the thresholds). The
     signals are recorded once per model and thresholded at every k. By default batch
-    norm uses batch statistics, as in a freshly built network (seed 002 analyses
+    norm uses batch statistics, as in a freshly built network (Ghavasieh et al. 2025 analyse
     untrained networks; running statistics at initialisation are 0 and 1).
 
     Returns

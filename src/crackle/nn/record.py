@@ -214,8 +214,8 @@ def record(
         first tensor of the tuple.
     stat : {"mean_square", "norm"}
         Per-sample statistic of a module's output tensor ``y`` of ``n`` entries:
-        ``"mean_square"`` is ``|y|^2 / n`` (seed 002's q for Gaussian networks),
-        ``"norm"`` is the L2 norm ``|y|`` (seed 002's signal strength for ResNets).
+        ``"mean_square"`` is ``|y|^2 / n`` (Ghavasieh et al.'s q for Gaussian networks),
+        ``"norm"`` is the L2 norm ``|y|`` (Ghavasieh et al.'s signal strength for ResNets).
 
     Yields
     ------

@@ -1,7 +1,7 @@
 """Pre-activation ResNets (He et al. 2016), built here: no torchvision needed.
 
 Every operation is its own module, so that :func:`crackle.nn.record` with
-``modules="leaves"`` sees each one as a layer (seed 002, sec. 0.15): convolutions,
+``modules="leaves"`` sees each one as a layer (Ghavasieh et al. 2025, sec. 0.15): convolutions,
 batch norms, ReLUs (one instance per use), pooling, and the residual sum
 (:class:`Add`). A basic block computes x -> x + conv(relu(bn(conv(relu(bn(x)))))); a
 block that changes width or resolution adds a 1x1 projection of relu(bn(x)) instead of

@@ -1,5 +1,5 @@
 """Figures of the trainability map: accuracy and chi_w over the (sigma_w^2, sigma_b^2)
-plane with the edge of chaos and the Widom line (seed 002, Fig. 3)."""
+plane with the edge of chaos and the Widom line (Ghavasieh et al. 2025, Fig. 3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Avalanches of signal strength in Gaussian-initialised deep networks (seed 002, Fig. 2).
+"""Avalanches of signal strength in Gaussian-initialised deep networks
+(Ghavasieh et al. 2025, Fig. 2).
 
 Inputs that share one weight draw go through the layers together as matrix-matrix
 products, and an input leaves the batch as soon as its avalanche ends (compaction), so

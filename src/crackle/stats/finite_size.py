@@ -1,5 +1,5 @@
 """Finite-size scaling: log-log straightness of a distribution, and exponents
-extrapolated to infinite width by a linear fit against 1/N (seed 002, Fig. 2d-e)."""
+extrapolated to infinite width by a linear fit against 1/N (Ghavasieh et al. 2025, Fig. 2d-e)."""
 
 from __future__ import annotations
 

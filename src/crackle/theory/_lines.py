@@ -239,7 +239,7 @@ def widom_line(
         See :func:`crackle.meanfield.fixed_point`.
     susceptibility : {"strength", "q"}
         ``"strength"`` (default): d sqrt(q*)/d(sigma_w^2), the response of the signal
-        strength sqrt(q*) that seed 002 (Methods, Eq. 9) uses; it diverges at
+        strength sqrt(q*) that Ghavasieh et al. 2025 (Methods, Eq. 9) uses; it diverges at
         (1, 0) for tanh and has a finite ridge for sigma_b^2 > 0. ``"q"``:
         chi_w = dq*/d(sigma_w^2); for tanh it rises monotonically in sigma_w^2 (no
         interior peak, so NaN with a note).
