@@ -4,7 +4,7 @@ systematic errors."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -138,21 +138,13 @@ def scaling_part(
         # No stable window: the spread over every T_min is the honest systematic error.
         vals = scan.exponents[np.isfinite(scan.exponents)]
         spread = float(0.5 * (vals.max() - vals.min())) if vals.size else _NAN
-        scan = WindowScan(
-            scan.quantity,
-            scan.lows,
-            scan.exponents,
-            scan.stat_errs,
-            scan.counts,
-            scan.upper,
-            -1,
-            (0, scan.lows.size - 1),
-            fit.exponent,
-            fit.stderr,
-            spread,
-            scan.uppers,
-            False,
-            scan.message,
+        scan = replace(
+            scan,
+            chosen=-1,
+            window=(0, scan.lows.size - 1),
+            exponent=fit.exponent,
+            stat_err=fit.stderr,
+            sys_err=spread,
         )
     return ScalingPart(fit, scan, low)
 

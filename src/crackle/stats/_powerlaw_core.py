@@ -206,6 +206,28 @@ def log_norm(prep: Prepared, a: FloatArray, u: FloatArray) -> FloatArray:
     return log_norm_continuous(a, np.log(u), lw)
 
 
+def mle(
+    prep: Prepared, mean_log: FloatArray, u: FloatArray
+) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
+    """Maximum-likelihood exponents for tails with mean log ``mean_log`` and xmin ``u``
+    (the normalisation's type and upper end from ``prep``).
+
+    Returns alpha, the variance of log X at alpha (the Fisher information per value;
+    inf where the closed form applies) and a success flag.
+    """
+    lu = np.log(u)
+    if not prep.discrete and not np.isfinite(prep.w):
+        with np.errstate(divide="ignore"):
+            alpha = 1.0 + 1.0 / (mean_log - lu)
+        ok = np.isfinite(alpha) & (alpha > 1.0)
+        alpha = np.where(ok, alpha, ALPHA_MAX)
+        return alpha, (alpha - 1.0) ** -2, ok
+    shift = np.log(np.maximum(u - 0.5, 0.5)) if prep.discrete else lu
+    with np.errstate(divide="ignore"):
+        a0 = 1.0 + 1.0 / np.maximum(mean_log - shift, 1e-300)
+    return solve_alpha(lambda a, idx: log_norm(prep, a, u[idx]), mean_log, a0)
+
+
 def fit_candidates(
     prep: Prepared, k: IntArray, u: FloatArray | None = None
 ) -> tuple[FloatArray, FloatArray, FloatArray, NDArray[np.bool_]]:
@@ -214,20 +236,8 @@ def fit_candidates(
     Returns alpha, sigma, log Z at alpha and a success flag, each of shape (len(k),).
     """
     nt = (prep.n - prep.first[k]).astype(float)
-    m = prep.slog[k] / nt  # mean log x over the tail
     u = prep.uvals[k] if u is None else u
-    lu = np.log(u)
-    if not prep.discrete and not np.isfinite(prep.w):
-        with np.errstate(divide="ignore"):
-            alpha = 1.0 + 1.0 / (m - lu)
-        ok = np.isfinite(alpha) & (alpha > 1.0)
-        alpha = np.where(ok, alpha, ALPHA_MAX)
-        sigma = (alpha - 1.0) / np.sqrt(nt)
-        return alpha, sigma, log_norm(prep, alpha, u), ok
-    shift = np.log(np.maximum(u - 0.5, 0.5)) if prep.discrete else lu
-    with np.errstate(divide="ignore"):
-        a0 = 1.0 + 1.0 / np.maximum(m - shift, 1e-300)
-    alpha, var, ok = solve_alpha(lambda a, idx: log_norm(prep, a, u[idx]), m, a0)
+    alpha, var, ok = mle(prep, prep.slog[k] / nt, u)
     with np.errstate(divide="ignore", invalid="ignore"):
         sigma = np.where(var > 0, 1.0 / np.sqrt(nt * var), np.inf)
     return alpha, sigma, log_norm(prep, alpha, u), ok

@@ -5,7 +5,7 @@ error, the lower cut-off xmin chosen by the Kolmogorov-Smirnov criterion, and
 follow-ups: :meth:`~PowerLawFit.compare` against alternative tails,
 :meth:`~PowerLawFit.gof` (bootstrap goodness of fit), :meth:`~PowerLawFit.ccdf` and
 :meth:`~PowerLawFit.plot`. :func:`sample_power_law` draws exact random samples.
-The kernels live in ``_powerlaw_core`` (scan), ``_powerlaw_alternatives`` and
+The kernels live in ``_powerlaw_core`` (scan), ``_powerlaw_alternatives``, ``_powerlaw_gof`` and
 ``_powerlaw_sampling``; ``docs/powerlaw.md`` explains every choice.
 """
 
@@ -19,7 +19,6 @@ from numpy.typing import ArrayLike
 
 from crackle._random import SeedLike, as_generator, seed_repr
 from crackle._validation import (
-    CrackleValueError,
     check_1d,
     check_bool,
     check_choice,
@@ -35,7 +34,8 @@ from crackle.stats._powerlaw_alternatives import (
     vuong,
 )
 from crackle.stats._powerlaw_fitting import XminArg, fit_sorted
-from crackle.stats._powerlaw_sampling import sample_continuous, sample_discrete, sample_sorted
+from crackle.stats._powerlaw_gof import ks_fixed_window, ks_refit_procedure
+from crackle.stats._powerlaw_sampling import sample_continuous, sample_discrete
 
 __all__ = [
     "PowerLawComparison",
@@ -267,77 +267,10 @@ class PowerLawFit:
         if not isinstance(fixed_xmin, bool | np.bool_):
             raise param_error("fixed_xmin", "PowerLawFit.gof", "True or False", fixed_xmin)
         rng = as_generator(seed, "PowerLawFit.gof")
-        if fixed_xmin:
-            ks_fixed = self._gof_fixed(n_boot, rng)
-            ok = np.isfinite(ks_fixed)
-            p = float(np.mean(ks_fixed[ok] >= self.ks)) if ok.any() else float("nan")
-            return PowerLawGof(p, n_boot, self.ks, ks_fixed, seed_repr(seed), int((~ok).sum()))
-        used = self._used()
-        below = used[used < self.xmin]
-        p_tail = self.n_tail / used.size
-        ks_boot = np.full(n_boot, np.nan)
-        xmax_int = None if self.xmax is None else int(self.xmax)
-        for b in range(n_boot):
-            m = int(rng.binomial(used.size, p_tail)) if below.size else used.size
-            if self.discrete:
-                tail = sample_discrete(self.alpha, int(self.xmin), xmax_int, m, rng)
-            else:
-                tail = sample_continuous(self.alpha, self.xmin, self.xmax, m, rng)
-            low = rng.choice(below, used.size - m) if below.size else np.empty(0)
-            synth = np.sort(np.concatenate([tail, low]))
-            try:
-                res = fit_sorted(
-                    synth,
-                    self.discrete,
-                    self._xmin_arg,
-                    self.xmax,
-                    self.min_tail,
-                    self.ks_variant == "sup",
-                )
-            except CrackleValueError:
-                continue
-            ks_boot[b] = res["ks"]
+        ks_boot = (ks_fixed_window if fixed_xmin else ks_refit_procedure)(self, n_boot, rng)
         ok = np.isfinite(ks_boot)
         p = float(np.mean(ks_boot[ok] >= self.ks)) if ok.any() else float("nan")
         return PowerLawGof(p, n_boot, self.ks, ks_boot, seed_repr(seed), int((~ok).sum()))
-
-    def _gof_fixed(self, n_boot: int, rng: np.random.Generator) -> FloatArray:
-        """KS distances of n_boot refits at this xmin of samples from the fitted law.
-
-        With xmin and xmax fixed, the MLE depends on a sample only through its mean log,
-        so all replicates are solved in one vectorised Newton iteration.
-        """
-        out = np.full(n_boot, np.nan)
-        xmax_arg = None if self.xmax is None else (int(self.xmax) if self.discrete else self.xmax)
-        preps = []
-        for _ in range(n_boot):
-            synth = sample_sorted(self.alpha, self.xmin, xmax_arg, self.n_tail, self.discrete, rng)
-            preps.append(
-                None if synth[0] == synth[-1] else core.prepare(synth, self.discrete, self.xmax)
-            )
-        idx = np.array([b for b, p in enumerate(preps) if p is not None], dtype=np.intp)
-        if idx.size == 0:
-            return out
-        first = preps[int(idx[0])]
-        assert first is not None
-        mean_log = np.array([p.slog[0] / p.n for p in (preps[int(b)] for b in idx) if p])
-        u = np.full(idx.size, float(self.xmin))
-        shift = np.log(max(self.xmin - 0.5, 0.5)) if self.discrete else np.log(self.xmin)
-        if not self.discrete and self.xmax is None:
-            alpha = 1.0 + 1.0 / (mean_log - shift)
-            ok = np.isfinite(alpha) & (alpha > 1.0)
-        else:
-            a0 = 1.0 + 1.0 / np.maximum(mean_log - shift, 1e-300)
-            alpha, _, ok = core.solve_alpha(
-                lambda a, k: core.log_norm(first, a, u[k]), mean_log, a0
-            )
-        lz = core.log_norm(first, alpha, u)
-        sup = self.ks_variant == "sup"
-        for j, b in enumerate(idx):
-            prep = preps[int(b)]
-            if ok[j] and prep is not None:
-                out[b] = core.ks_exact(prep, float(alpha[j]), float(lz[j]), 0, sup, self.xmin)
-        return out
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Log-log CCDF of the data with the fitted law over [xmin, max]; returns ``ax``.

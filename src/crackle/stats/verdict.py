@@ -18,6 +18,7 @@ import numpy as np
 from scipy import stats
 
 from crackle.stats import _powerlaw_core as core
+from crackle.stats._powerlaw_gof import ks_fixed_window
 from crackle.stats.powerlaw import PowerLawFit, fit_power_law
 from crackle.stats.windows import WindowScan, scan_power_law
 
@@ -143,7 +144,7 @@ def _sequential_gof(fit: PowerLawFit, n_boot: int, rng: np.random.Generator) -> 
     ks: list[float] = []
     while len(ks) < n_boot:
         b = min(GOF_BATCH, n_boot - len(ks))
-        ks += list(fit._gof_fixed(b, rng))
+        ks += list(ks_fixed_window(fit, b, rng))
         arr = np.asarray(ks)
         arr = arr[np.isfinite(arr)]
         if arr.size == 0:

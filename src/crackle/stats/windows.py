@@ -146,6 +146,37 @@ def _stable_start(e: FloatArray, s: FloatArray, z: float) -> int:
     return -1
 
 
+def _choose(
+    values: FloatArray,
+    cand: NDArray[np.intp],
+    e: FloatArray,
+    s: FloatArray,
+    fixed_low: float | None,
+    z: float,
+    low_name: str,
+    what: str,
+    func: str,
+) -> tuple[NDArray[np.intp], FloatArray, FloatArray, int, str]:
+    """Drop the cut-offs whose fit failed (never a fixed one) and pick the chosen one:
+    ``fixed_low``, or the start of the stable window (-1: none)."""
+    good = np.isfinite(e) & np.isfinite(s)
+    k_fix = None if fixed_low is None else int(np.searchsorted(values, fixed_low, side="left"))
+    if k_fix is not None:
+        good |= cand == k_fix
+    cand, e, s = cand[good], e[good], s[good]
+    if k_fix is not None:
+        chosen = int(np.searchsorted(cand, k_fix))
+        if chosen >= cand.size or cand[chosen] != k_fix:
+            raise param_error(
+                "fixed_low", func, "a value that leaves enough data for a fit", fixed_low
+            )
+        return cand, e, s, chosen, f"{low_name} fixed at {values[k_fix]:g}"
+    chosen = _stable_start(e, s, z) if e.size else -1
+    if chosen < 0:
+        return cand, e, s, -1, f"{what} drifts with {low_name}: no stable window"
+    return cand, e, s, chosen, f"stable from {low_name} = {values[cand[chosen]]:g}"
+
+
 def _summarise(
     quantity: str,
     lows: FloatArray,
@@ -293,26 +324,13 @@ def scan_power_law(
         return _summarise(quantity, empty, empty, empty, np.zeros(0, np.int64), upper, -1, {}, msg)
     e, s, _, conv = core.fit_candidates(prep, cand)
     # Fits that did not converge (a tail too steep for alpha <= 20) leave the scan.
-    good = conv & np.isfinite(e) & np.isfinite(s)
-    if fixed_low is not None:
-        good |= cand == int(np.searchsorted(u, fixed_low, side="left"))
-    cand, e, s = cand[good], e[good], s[good]
+    cand, e, s, chosen, msg = _choose(
+        u, cand, np.where(conv, e, np.nan), s, fixed_low, z, "x_min", "the exponent", func
+    )
     lows = u[cand].astype(np.float64)
     counts = nt[cand].astype(np.int64)
-    if fixed_low is not None:
-        chosen = int(np.searchsorted(lows, fixed_low, side="left"))
-        if chosen >= lows.size or lows[chosen] != u[int(np.searchsorted(u, fixed_low))]:
-            raise param_error(
-                "fixed_low", func, "a value that leaves enough data for a fit", fixed_low
-            )
-        msg = f"x_min fixed at {lows[chosen]:g}"
-    else:
-        chosen = _stable_start(e, s, z) if e.size else -1
-        msg = (
-            f"stable from x_min = {lows[chosen]:g} ({counts[chosen]} values)"
-            if chosen >= 0
-            else "the exponent drifts with x_min: no stable window"
-        )
+    if chosen >= 0 and fixed_low is None:
+        msg += f" ({counts[chosen]} values)"
     uppers: dict[float, float] = {}
     if chosen >= 0:
         for drop in (0.5, 1.0):
@@ -441,23 +459,12 @@ def scan_size_duration(
         return _summarise("inv_snz", empty, empty, empty, np.zeros(0, np.int64), upper, -1, {}, msg)
     hi = np.full(cand.size, n_pts, dtype=np.intp)
     e, s = _wls_windows(x, y, w, cand, hi)
-    good = np.isfinite(e) & np.isfinite(s)
-    if fixed_low is not None:
-        good |= cand == int(np.searchsorted(t, fixed_low, side="left"))
-    cand, e, s = cand[good], e[good], s[good]
+    cand, e, s, chosen, msg = _choose(
+        t, cand, e, s, fixed_low, z, "T_min", "the <S>(T) slope", func
+    )
     cum = np.concatenate([[0], np.cumsum(table.counts)])
     counts = (cum[-1] - cum[cand]).astype(np.int64)
     lows = t[cand]
-    if fixed_low is not None:
-        chosen = int(np.searchsorted(lows, t[int(np.searchsorted(t, fixed_low))]))
-        msg = f"T_min fixed at {lows[chosen]:g}"
-    else:
-        chosen = _stable_start(e, s, z) if e.size else -1
-        msg = (
-            f"stable from T_min = {lows[chosen]:g}"
-            if chosen >= 0
-            else "the <S>(T) slope drifts with T_min: no stable window"
-        )
     uppers: dict[float, float] = {}
     if chosen >= 0:
         for drop in (0.5, 1.0):
