@@ -83,7 +83,7 @@ def run_spike_analysis(
     from rich.table import Table
 
     from crackle.cli._tables import report_table
-    from crackle.events.spikes import read_spikes
+    from crackle.events.spike_files import read_spikes
     from crackle.io.rundir import RunDir
     from crackle.stats.spike_analysis import analyze_spikes
 

@@ -9,7 +9,8 @@ from crackle.events.avalanches import (
     concat_avalanches,
 )
 from crackle.events.shapes import ShapeSums
-from crackle.events.spikes import BinnedSpikes, Spikes, bin_spikes, read_spikes
+from crackle.events.spike_files import read_spikes
+from crackle.events.spikes import BinnedSpikes, Spikes, bin_spikes
 
 __all__ = [
     "DEFAULT_MAX_SHAPE_DURATION",
