@@ -1,0 +1,497 @@
+"""Lyapunov probes: the largest exponent, the top of the spectrum, and the growth
+rate of a random direction (private; public through :mod:`crackle.nn.probes`).
+
+Layers, modes, devices and seeds as in :mod:`crackle.nn.probes`. The orthogonal
+iteration through the layers lives in ``crackle.nn._lyapunov``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.autograd.forward_ad as fwAD
+from numpy.typing import ArrayLike, NDArray
+from torch import nn
+
+from crackle._validation import check_int, check_real
+from crackle.nn._modules import ModuleSpec, evaluating
+from crackle.nn._probe_utils import (
+    as_seed,
+    chunks,
+    full_precision,
+    plot_per_layer,
+    prepare,
+    run_model,
+    to_dict,
+    unit_directions,
+)
+from crackle.nn.record import _Collector, output_tensor
+
+
+@dataclass(frozen=True)
+class LyapunovResult:
+    """Largest Lyapunov exponent (per layer) of the input-output map.
+
+    Attributes
+    ----------
+    value : float
+        Mean over inputs of lambda_max = (1/L) log s_1(J), s_1 the largest singular
+        value of the input-output Jacobian J at the input, L the number of layers;
+        0 at criticality, > 0 chaotic, < 0 ordered.
+    stderr : float
+        Standard error of ``value`` over the inputs (NaN for one input).
+    per_sample : ndarray of shape (n,)
+        lambda_max at each input.
+    per_layer : ndarray of shape (L,)
+        Mean over inputs of log(|J_l v| / |J_(l-1) v|) along the top right singular
+        vector v (J_l the Jacobian up to layer l): where the growth happens. They add
+        up to L * ``value`` when the last layer is the output.
+    names : tuple of str
+        The layers.
+    n_iter : int
+        Iterations of the orthogonal iteration used (the most over batches).
+    converged : bool
+        Every batch met the tolerance before ``n_iter`` ran out.
+    reorthonormalized : bool
+        The layers form a chain and the tangents were re-orthonormalised after each
+        (else only at the input and output).
+    """
+
+    value: float
+    stderr: float
+    per_sample: NDArray[np.float64]
+    per_layer: NDArray[np.float64]
+    names: tuple[str, ...]
+    n_samples: int
+    n_iter: int
+    converged: bool
+    reorthonormalized: bool
+    seed: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_dict(self)
+
+    def plot(self, ax: Any = None) -> Any:
+        """Per-layer log growth along the top direction, with the critical value 0."""
+        return plot_per_layer(self.per_layer, "log growth per layer", 0.0, ax)
+
+
+@dataclass(frozen=True)
+class LyapunovSpectrum:
+    """The k largest Lyapunov exponents (per layer) of the input-output map.
+
+    Attributes
+    ----------
+    exponents : ndarray of shape (k,)
+        lambda_i = mean over inputs of (1/L) log s_i(J), s_1 >= s_2 >= ... the singular
+        values of the input-output Jacobian; ``exponents[0]`` is ``value`` of
+        :class:`LyapunovResult`.
+    stderr : ndarray of shape (k,)
+        Standard errors over the inputs.
+    per_sample : ndarray of shape (n, k)
+    """
+
+    exponents: NDArray[np.float64]
+    stderr: NDArray[np.float64]
+    per_sample: NDArray[np.float64]
+    names: tuple[str, ...]
+    n_samples: int
+    n_iter: int
+    converged: bool
+    reorthonormalized: bool
+    seed: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_dict(self)
+
+    def plot(self, ax: Any = None) -> Any:
+        """The exponents against their index, with error bars and the critical 0."""
+        if ax is None:
+            import matplotlib.pyplot as plt
+
+            _, ax = plt.subplots(figsize=(5, 3))
+        i = np.arange(1, self.exponents.size + 1)
+        ax.errorbar(i, self.exponents, yerr=self.stderr, fmt="o-", ms=3, capsize=2)
+        ax.axhline(0.0, color="0.5", ls="--", lw=1)
+        ax.set_xlabel("index i")
+        ax.set_ylabel("Lyapunov exponent λ_i (per layer)")
+        return ax
+
+
+@dataclass(frozen=True)
+class GrowthRateResult:
+    """Growth rate of a random direction (per layer) of the input-output map.
+
+    Attributes
+    ----------
+    value : float
+        Mean over inputs and random unit vectors v of (1/L) log(|J v| / |v|). This is
+        (1/L) log of a typical (root-mean-square-like) singular value of J, not the
+        largest: below the largest Lyapunov exponent at finite depth, equal to it as
+        L -> infinity.
+    stderr : float
+        Standard error of ``value`` over the (input, direction) pairs.
+    per_layer : ndarray of shape (L,)
+        Mean of log(|J_l v| / |J_(l-1) v|), J_l the Jacobian up to layer l.
+    """
+
+    value: float
+    stderr: float
+    per_layer: NDArray[np.float64]
+    names: tuple[str, ...]
+    n_samples: int
+    n_directions: int
+    seed: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_dict(self)
+
+    def plot(self, ax: Any = None) -> Any:
+        """Per-layer log growth rates with the critical value 0."""
+        return plot_per_layer(self.per_layer, "log growth per layer", 0.0, ax)
+
+
+def random_direction_rate(
+    model: nn.Module,
+    inputs: ArrayLike | torch.Tensor,
+    *,
+    modules: ModuleSpec = None,
+    n_directions: int = 1,
+    per_unit: bool = True,
+    batch_size: int = 128,
+    seed: int = 0,
+) -> GrowthRateResult:
+    """Growth rate of a random direction, (1/L) log(|J v| / |v|) per layer.
+
+    J is the input-output Jacobian at each input, v a random unit vector (per input),
+    L the number of layers. This is not the largest Lyapunov exponent
+    (:func:`lyapunov_exponent`): a random v grows like a typical singular value of J,
+    and falls short of the largest by about (1/L) log(1 / |<v, v_1>|), v_1 the top
+    right singular vector (ln(sqrt(n))/L for n inputs in general position). It is the
+    quantity a mean-field chi_1 describes, and is kept for that. Norms are per unit
+    by default (``per_unit``, as in :func:`branching_parameter`): |J v| / sqrt(n_out)
+    against |v| / sqrt(n_in). J v is a Jacobian-vector product by forward-mode
+    automatic differentiation (dual numbers, :mod:`torch.autograd.forward_ad`, the engine of
+    :func:`torch.func.jvp`), so the tangent at every layer comes out of the same pass:
+    ``per_layer[l]`` is the mean of log(|J_l v| / |J_(l-1) v|). The result is averaged
+    over inputs and directions.
+
+    Parameters
+    ----------
+    model, inputs, modules, n_directions, per_unit, batch_size, seed
+        As in :func:`branching_parameter`.
+
+    Returns
+    -------
+    GrowthRateResult
+
+    References
+    ----------
+    Poole et al., "Exponential expressivity in deep neural networks through transient
+    chaos", NeurIPS (2016), arXiv 1606.05340.
+
+    Examples
+    --------
+    >>> import math, torch, crackle as ck
+    >>> net = torch.nn.Sequential(*[torch.nn.Linear(16, 16, bias=False) for _ in range(4)])
+    >>> for m in net:
+    ...     _ = torch.nn.init.orthogonal_(m.weight, gain=0.5)
+    >>> res = ck.nn.random_direction_rate(net, torch.randn(8, 16))
+    >>> abs(res.value - math.log(0.5)) < 1e-5
+    True
+    """
+    func = "random_direction_rate"
+    runner, x, named, bs = prepare(model, inputs, modules, batch_size, func)
+    nd = check_int(n_directions, "n_directions", func, low=1)
+    seed = as_seed(seed, func)
+    gen = torch.Generator().manual_seed(seed)
+
+    def reduce(t: torch.Tensor, name: str) -> torch.Tensor:
+        tan = fwAD.unpack_dual(t).tangent
+        if tan is None:  # the layer does not depend on the input
+            return torch.zeros(t.shape[0], dtype=t.dtype, device=t.device)
+        flat = tan.reshape(t.shape[0], -1)
+        return torch.linalg.vector_norm(flat, dim=1) / (
+            math.sqrt(flat.shape[1]) if per_unit else 1.0
+        )
+
+    outs: list[NDArray[np.float64]] = []
+    with evaluating(model), torch.no_grad():
+        col = _Collector(runner, named, reduce)
+        col.attach()
+        try:
+            for _ in range(nd):
+                for xb in chunks(x, bs):
+                    v = unit_directions(xb, gen)
+                    with fwAD.dual_level(), warnings.catch_warnings():
+                        # torch scripts its forward-AD decompositions on first use.
+                        warnings.filterwarnings("ignore", "`torch.jit.script`", DeprecationWarning)
+                        out = output_tensor(
+                            run_model(runner, fwAD.make_dual(xb, v), func), "output"
+                        )
+                        tan = fwAD.unpack_dual(out).tangent
+                    flat = tan.reshape(tan.shape[0], -1)
+                    norm = torch.linalg.vector_norm(flat, dim=1)
+                    if per_unit:  # |J v| / sqrt(n_out) against |v| / sqrt(n_in) = 1 / sqrt(n_in)
+                        norm = norm * math.sqrt(xb[0].numel() / flat.shape[1])
+                    outs.append(norm.cpu().double().numpy())
+        finally:
+            col.detach()
+    names = tuple(col.names or ())
+    v_size = 1.0 / math.sqrt(x[0].numel()) if per_unit else 1.0
+    norms = np.concatenate([np.full((x.shape[0] * nd, 1), v_size), np.concatenate(col.rows)], 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_layer = np.mean(np.log(norms[:, 1:] / norms[:, :-1]), axis=0)
+        per_sample = np.log(np.concatenate(outs)) / len(names)
+    n = per_sample.size
+    return GrowthRateResult(
+        value=float(per_sample.mean()),
+        stderr=float(per_sample.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan"),
+        per_layer=per_layer,
+        names=names,
+        n_samples=int(x.shape[0]),
+        n_directions=nd,
+        seed=seed,
+    )
+
+
+def _check_iteration(n_iter: Any, tol: Any, func: str) -> tuple[int, float]:
+    return (
+        check_int(n_iter, "n_iter", func, low=1),
+        check_real(tol, "tol", func, low=0.0),
+    )
+
+
+def _spectrum_batches(
+    model: nn.Module,
+    runner: nn.Module,
+    x: torch.Tensor,
+    named: list[tuple[str, nn.Module]],
+    k: int,
+    bs: int,
+    n_iter: int,
+    tol: float,
+    seed: int,
+    per_unit: bool,
+    func: str,
+) -> tuple[NDArray[np.float64], list[torch.Tensor], list[str], int, bool, bool]:
+    """Per-sample exponents (n, k) (per layer), the top directions (k * n, ...) in
+    blocks of batches, the layer names, iterations, convergence, chain."""
+    from crackle.nn._lyapunov import per_unit_shift, top_singular
+
+    gen = torch.Generator().manual_seed(seed)
+    rows, dirs, names = [], [], None
+    most, conv, chain = 0, True, True
+    with evaluating(model), full_precision():
+        for xb in chunks(x, bs):
+            v0 = torch.cat([unit_directions(xb, gen) for _ in range(k)])
+            top = top_singular(runner, xb, named, k, v0, n_iter, tol, func)
+            names = top.names if names is None else names
+            shift = per_unit_shift(top.n_in, top.n_out) if per_unit else 0.0
+            n_layers = max(len(top.names), 1)
+            rows.append((top.log_s.numpy() + shift) / n_layers)
+            dirs.append(top.v)
+            most, conv, chain = max(most, top.n_iter), conv and top.converged, chain and top.chain
+    return np.concatenate(rows), dirs, list(names or ()), most, conv, chain
+
+
+def lyapunov_exponent(
+    model: nn.Module,
+    inputs: ArrayLike | torch.Tensor,
+    *,
+    modules: ModuleSpec = None,
+    per_unit: bool = True,
+    n_iter: int = 30,
+    tol: float = 1e-6,
+    batch_size: int = 128,
+    seed: int = 0,
+) -> LyapunovResult:
+    """Largest Lyapunov exponent lambda_max = (1/L) log s_1(J) per layer.
+
+    J is the input-output Jacobian at each input, s_1 its largest singular value (the
+    growth of the direction that grows fastest), L the number of layers. s_1 is found
+    by orthogonal (power) iteration on J^T J with Jacobian-vector and vector-Jacobian
+    products through the layers, the tangent re-orthonormalised after every layer
+    when the layers form a chain (Benettin et al. 1980; the default blocks always
+    do), from a random start drawn from ``seed``; the iteration stops when log s_1
+    changes by at most ``tol`` for every input of a batch, or after ``n_iter``
+    iterations (``converged`` says which). Norms are per unit by default
+    (``per_unit``, as in :func:`branching_parameter`): the value is
+    (1/L) [log s_1 + (1/2) log(n_in / n_out)], the growth of the root mean square.
+    lambda_max = 0 at criticality, > 0 chaotic, < 0 ordered. The mean over inputs
+    is ``value``, its standard error over inputs ``stderr``; ``per_layer`` splits
+    L * lambda_max over the layers along the top direction.
+
+    A random direction grows more slowly than the top one at finite depth (see
+    :func:`random_direction_rate`): for a layer W = Q diag(s) Q^T repeated L times,
+    lambda_max = ln max(s) exactly, while a random direction gives
+    ln max(s) - ln(sqrt(n)) / L.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    inputs : array_like or tensor of shape (n, *input_shape)
+    modules : selection, optional
+        The layers. Default: the model's blocks (``"blocks"``, found with torch.fx,
+        see :func:`crackle.nn.record`), else the recorder's default.
+    per_unit : bool
+        Per-unit norms (default) or plain L2 norms.
+    n_iter : int
+        Most iterations (each one a forward and a backward sweep through the layers).
+    tol : float
+        Convergence tolerance on log s_1 (not divided by L).
+    batch_size : int
+        Inputs per pass.
+    seed : int
+        Seed of the starting directions.
+
+    Returns
+    -------
+    LyapunovResult
+
+    References
+    ----------
+    Benettin, Galgani, Giorgilli & Strelcyn, Meccanica 15, 9 (1980); Vock & Meisel,
+    "Critical dynamics governs deep learning", arXiv 2507.08527 (2025).
+
+    Examples
+    --------
+    >>> import math, torch, crackle as ck
+    >>> q, _ = torch.linalg.qr(torch.randn(16, 16, dtype=torch.float64))
+    >>> w = q @ torch.diag(torch.tensor([1.5] + [0.5] * 15, dtype=torch.float64)) @ q.T
+    >>> layers = [torch.nn.Linear(16, 16, bias=False).double() for _ in range(10)]
+    >>> for m in layers:
+    ...     m.weight.data = w.clone()
+    >>> net = torch.nn.Sequential(*layers)
+    >>> res = ck.nn.lyapunov_exponent(net, torch.randn(4, 16, dtype=torch.float64))
+    >>> abs(res.value - math.log(1.5)) < 1e-9
+    True
+    """
+    func = "lyapunov_exponent"
+    runner, x, named, bs = prepare(model, inputs, modules, batch_size, func)
+    n_iter, tol = _check_iteration(n_iter, tol, func)
+    seed = as_seed(seed, func)
+    per_sample, dirs, names, most, conv, chain = _spectrum_batches(
+        model, runner, x, named, 1, bs, n_iter, tol, seed, bool(per_unit), func
+    )
+
+    # where the growth happens: per-layer tangent norms along the top direction
+    def reduce(t: torch.Tensor, name: str) -> torch.Tensor:
+        tan = fwAD.unpack_dual(t).tangent
+        if tan is None:
+            return torch.zeros(t.shape[0], dtype=t.dtype, device=t.device)
+        flat = tan.reshape(t.shape[0], -1)
+        return torch.linalg.vector_norm(flat, dim=1) / (
+            math.sqrt(flat.shape[1]) if per_unit else 1.0
+        )
+
+    with evaluating(model), torch.no_grad():
+        col = _Collector(runner, named, reduce)
+        col.attach()
+        try:
+            for xb, v in zip(chunks(x, bs), dirs, strict=True):
+                with fwAD.dual_level(), warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", "`torch.jit.script`", DeprecationWarning)
+                    run_model(runner, fwAD.make_dual(xb, v.to(xb.dtype)), func)
+        finally:
+            col.detach()
+    v_size = 1.0 / math.sqrt(x[0].numel()) if per_unit else 1.0
+    norms = np.concatenate([np.full((x.shape[0], 1), v_size), np.concatenate(col.rows)], 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_layer = np.mean(np.log(norms[:, 1:] / norms[:, :-1]), axis=0)
+    lam = per_sample[:, 0]
+    n = lam.size
+    return LyapunovResult(
+        value=float(lam.mean()),
+        stderr=float(lam.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan"),
+        per_sample=lam,
+        per_layer=per_layer,
+        names=tuple(col.names or names),
+        n_samples=int(n),
+        n_iter=most,
+        converged=conv,
+        reorthonormalized=chain,
+        seed=seed,
+    )
+
+
+def lyapunov_spectrum(
+    model: nn.Module,
+    inputs: ArrayLike | torch.Tensor,
+    k: int = 2,
+    *,
+    modules: ModuleSpec = None,
+    per_unit: bool = True,
+    n_iter: int = 30,
+    tol: float = 1e-6,
+    batch_size: int = 64,
+    seed: int = 0,
+) -> LyapunovSpectrum:
+    """The k largest Lyapunov exponents lambda_i = (1/L) log s_i(J) per layer.
+
+    As :func:`lyapunov_exponent`, with k orthonormal tangents per input carried
+    through the layers and re-orthonormalised by QR after each one (Benettin et al.
+    1980), in orthogonal iteration on J^T J until the top-k right singular vectors
+    of J converge; the sum over layers of log |R_ii| is then log s_i(J). For products
+    of N x N Gaussian matrices with entry variance g^2 / N the exponents tend, as
+    L -> infinity, to ln g + (1/2)[psi((N - i + 1)/2) - ln(N/2)] (Newman 1986); at
+    finite L the top ones lie above that by O(1/L).
+
+    Parameters
+    ----------
+    model, inputs, modules, per_unit, n_iter, tol, seed
+        As in :func:`lyapunov_exponent` (``tol`` applies to every log s_i).
+    k : int
+        Number of exponents, at most the narrowest layer's width.
+    batch_size : int
+        Inputs per pass (each pass holds k copies of the batch).
+
+    Returns
+    -------
+    LyapunovSpectrum
+
+    References
+    ----------
+    Benettin, Galgani, Giorgilli & Strelcyn, Meccanica 15, 9 (1980); Newman, "The
+    distribution of Lyapunov exponents: exact results for random matrices", Commun.
+    Math. Phys. 103, 121 (1986).
+
+    Examples
+    --------
+    >>> import math, torch, crackle as ck
+    >>> _ = torch.manual_seed(0)
+    >>> q, _ = torch.linalg.qr(torch.randn(8, 8, dtype=torch.float64))
+    >>> s = torch.tensor([2.0, 1.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5], dtype=torch.float64)
+    >>> layers = [torch.nn.Linear(8, 8, bias=False).double() for _ in range(6)]
+    >>> for m in layers:
+    ...     m.weight.data = q @ torch.diag(s) @ q.T
+    >>> spec = ck.nn.lyapunov_spectrum(torch.nn.Sequential(*layers), torch.randn(3, 8), k=2)
+    >>> [round(float(e), 6) + 0.0 for e in spec.exponents], round(math.log(2.0), 6)
+    ([0.693147, 0.0], 0.693147)
+    """
+    func = "lyapunov_spectrum"
+    runner, x, named, bs = prepare(model, inputs, modules, batch_size, func)
+    k = check_int(k, "k", func, low=1)
+    n_iter, tol = _check_iteration(n_iter, tol, func)
+    seed = as_seed(seed, func)
+    per_sample, _, names, most, conv, chain = _spectrum_batches(
+        model, runner, x, named, k, bs, n_iter, tol, seed, bool(per_unit), func
+    )
+    n = per_sample.shape[0]
+    err = per_sample.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.full(k, np.nan)
+    return LyapunovSpectrum(
+        exponents=per_sample.mean(axis=0),
+        stderr=err,
+        per_sample=per_sample,
+        names=tuple(names),
+        n_samples=int(n),
+        n_iter=most,
+        converged=conv,
+        reorthonormalized=chain,
+        seed=seed,
+    )
