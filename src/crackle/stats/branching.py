@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.stats import norm
 
 from crackle._random import SeedLike, as_generator, seed_repr
 from crackle._validation import (
@@ -26,8 +25,15 @@ from crackle._validation import (
     real_array,
 )
 from crackle.stats._branching_naive import naive_ratio
-from crackle.stats._lagsums import LagSums, lag_sums, slopes
-from crackle.stats._mrfits import CurveFit, complex_vector, model, run_fit
+from crackle.stats._lagsums import lag_sums
+from crackle.stats._mr_checks import (
+    autocorrelation_time,
+    block_bootstrap,
+    consistency_checks,
+    pooled_slopes,
+    spread,
+)
+from crackle.stats._mrfits import complex_vector, model, run_fit
 
 __all__ = ["BranchingRatioResult", "branching_ratio"]
 
@@ -36,9 +42,6 @@ _FUNC = "branching_ratio"
 _SHAPES = "a 1-D array, a 2-D array of shape (n_trials, T) or a list of 1-D arrays"
 COEFFICIENTS = ("ts", "sm")
 FITS = ("exp", "exp_offset", "complex")
-# Two fits disagree when their tau differ by more than this fraction of the smaller one
-# (and, with bootstrap replicas, by more than 2 standard deviations of the difference).
-_DISAGREE = 0.2
 
 
 def _none_if_nan(v: float) -> float | None:
@@ -406,14 +409,14 @@ def branching_ratio(
         m_naive, boot, n_zero = naive_ratio(flat, starts, stops, n_boot, rng)
         return BranchingRatioResult(
             m=m_naive,
-            m_stderr=_std(boot),
+            m_stderr=spread(boot),
             b=float("nan"),
             method="naive",
             kmax=1,
             k=np.array([1], dtype=np.int64),
             r_k=np.array([m_naive]),
-            r_k_stderr=np.array([_std(boot)]),
-            tau=_tau(m_naive, dt),
+            r_k_stderr=np.array([spread(boot)]),
+            tau=autocorrelation_time(m_naive, dt),
             n_zero=n_zero,
             coefficients=coefficients,
             fit="naive",
@@ -462,17 +465,17 @@ def branching_ratio(
     fits = {name: run_fit(name, k, r) for name in dict.fromkeys(("exp", "exp_offset", fit))}
     best = fits[fit]
     start = complex_vector(best) if fit == "complex" else None
-    reps = _bootstrap(
+    reps = block_bootstrap(
         lambda w: pooled_slopes(sums, per, w), nb, n_boot, rng, k, list(fits), fit, start
     )
-    r_se = _std(reps["r"]) if reps["r"].size else np.full(kmax, np.nan)
+    r_se = spread(reps["r"]) if reps["r"].size else np.full(kmax, np.nan)
     pairs_lag1 = float(sums.n[:, 0].sum())
     se1 = float(r_se[0]) if np.isfinite(r_se[0]) else 1.0 / np.sqrt(pairs_lag1)
-    reasons = _checks(fits, fit, k, r, se1, r_se, reps, dt)
+    reasons = consistency_checks(fits, fit, k, r, se1, r_se, reps, dt)
     alternatives = {
         name: {
             "m": f.m,
-            "tau": _tau(f.m, dt),
+            "tau": autocorrelation_time(f.m, dt),
             "sse": f.sse,
             "params": dict(f.params),
         }
@@ -481,14 +484,14 @@ def branching_ratio(
     }
     return BranchingRatioResult(
         m=best.m,
-        m_stderr=_std(reps[fit]),
+        m_stderr=spread(reps[fit]),
         b=best.b,
         method="mr",
         kmax=kmax,
         k=k.astype(np.int64),
         r_k=r,
         r_k_stderr=r_se,
-        tau=_tau(best.m, dt),
+        tau=autocorrelation_time(best.m, dt),
         success=best.success,
         coefficients=coefficients,
         fit=fit,
@@ -499,150 +502,3 @@ def branching_ratio(
         alternatives=alternatives,
         **common,
     )
-
-
-def _checks(
-    fits: dict[str, CurveFit],
-    chosen: str,
-    k: FloatArray,
-    r: FloatArray,
-    se1: float,
-    r_se: FloatArray,
-    boot: dict[str, FloatArray],
-    dt: float,
-) -> list[str]:
-    """The consistency checks of :func:`branching_ratio`, one sentence per failure."""
-    fit = fits[chosen]
-    reasons = []
-    kmax = int(k[-1])
-    # The decay of the exponential term over the fitted lags (offset and the complex
-    # model's other terms aside): b m for a decay well inside the range, ~0 for noise
-    # and for the degenerate b m^k + c with m -> 1 (a straight line).
-    with np.errstate(over="ignore", invalid="ignore"):
-        amp = float(fit.b * (fit.m - fit.m**kmax))
-    if not amp > 3.0 * se1:
-        reasons.append(
-            f"amplitude ~0: the fitted decay of r_k over lags 1..{kmax}, "
-            f"b (m - m^kmax) = {amp:.3g}, is within 3 standard errors ({se1:.2g}) of 0; "
-            "there is no autocorrelation to fit (uncorrelated, Poisson-like activity)"
-        )
-    if fit.m >= 1.0:
-        reasons.append(f"no decay to fit: m = {fit.m:.4f} >= 1 (r_k does not fall with k)")
-    elif not fit.success:
-        reasons.append(
-            "no decay to fit: the least-squares minimum lies on the edge of the range "
-            "searched for m"
-        )
-    else:
-        sst = float(np.sum((r - r.mean()) ** 2))
-        r2 = 1.0 - fit.sse / sst if sst > 0 else 0.0
-        if r2 < 0.5:
-            reasons.append(
-                f"no decay to fit: the {chosen} fit explains only {100 * max(r2, 0):.0f} % "
-                "of the variance of r_k"
-            )
-    if chosen == "complex":
-        if abs(fit.params["B"]) > fit.b:
-            reasons.append(
-                f"oscillation: the oscillating term (B = {fit.params['B']:.3g}) is larger "
-                f"than the exponential one (b = {fit.b:.3g})"
-            )
-    else:
-        # Below zero by more than z standard errors at some lag, z a 1 % Bonferroni
-        # bound over the kmax lags (3.0 at kmax = 4, 3.6 at 60, 4.3 at 1000).
-        # and by more than a tenth of |r_1| (the scale of the correlations).
-        z = max(3.0, float(norm.isf(0.01 / kmax)))
-        se = np.where(np.isfinite(r_se), r_se, se1)
-        with np.errstate(divide="ignore", invalid="ignore"):  # se = 0: no test at that lag
-            zk = r / se
-        if ((zk < -z) & (r < -0.1 * abs(r[0]))).any():
-            j = int(np.argmin(zk))
-            reasons.append(
-                f"oscillation: r_k dips to {r[j]:.3g} at lag {j + 1}, {-zk[j]:.1f} standard "
-                f"errors below zero (more than {z:.1f}), which b m^k cannot follow "
-                "(try fit='complex')"
-            )
-    tau = _tau(fit.m, 1.0)
-    for name, other in fits.items():
-        if name == chosen:
-            continue
-        t2 = _tau(other.m, 1.0)
-        if _disagree(tau, t2, boot.get(f"tau_{chosen}"), boot.get(f"tau_{name}")):
-            reasons.append(
-                f"the fits disagree: tau = {tau * dt:.4g} ({chosen}) against "
-                f"{t2 * dt:.4g} ({name}); m = {fit.m:.4f} against {other.m:.4f}"
-            )
-    if 0 < tau < np.inf and not 1.0 <= tau <= kmax:
-        where = "above the largest lag" if tau > kmax else "below one lag"
-        reasons.append(
-            f"tau outside the fitted lag range: tau = {tau:.3g} lags, {where} "
-            f"(lags 1..{kmax}); " + ("raise kmax" if tau > kmax else "m is set by r_1 alone")
-        )
-    return reasons
-
-
-def _disagree(t1: float, t2: float, b1: FloatArray | None, b2: FloatArray | None) -> bool:
-    """Whether two autocorrelation times (in lags) differ beyond the tolerance."""
-    if not (0 < t1 < np.inf and 0 < t2 < np.inf):
-        return (0 < t1 < np.inf) != (0 < t2 < np.inf)
-    diff = abs(t1 - t2)
-    if diff <= _DISAGREE * min(t1, t2):
-        return False
-    if b1 is not None and b2 is not None and b1.size >= 2:
-        with np.errstate(invalid="ignore"):
-            d = b1 - b2
-        d = d[np.isfinite(d)]
-        if d.size >= 2 and diff <= 2.0 * float(np.std(d, ddof=1)):
-            return False
-    return True
-
-
-def pooled_slopes(sums: LagSums, per: FloatArray | None, w: FloatArray | None) -> FloatArray:
-    """r_k: the mean of per-trial slopes ``per``, or the slope of pooled block sums.
-
-    ``w`` holds bootstrap multiplicities of the trials or blocks (None: all once).
-    """
-    if per is not None:
-        out: FloatArray = per.mean(axis=0) if w is None else (w @ per) / w.sum()
-        return out
-    ws = np.ones(sums.n.shape[0]) if w is None else w
-    return slopes(*(ws @ a for a in (sums.n, sums.front, sums.back, sums.front_sq, sums.cross)))
-
-
-def _tau(m: float, dt: float) -> float:
-    """-dt / ln m: 0 at m = 0, inf at m = 1, negative above."""
-    if m <= 0.0:
-        return 0.0
-    return float("inf") if m == 1.0 else float(-dt / np.log(m))
-
-
-def _std(a: FloatArray) -> Any:
-    if a.shape[0] < 2:
-        return float("nan") if a.ndim == 1 else np.full(a.shape[1:], np.nan)
-    out = np.std(a, axis=0, ddof=1)
-    return float(out) if a.ndim == 1 else out
-
-
-def _bootstrap(
-    stat: Any,
-    nb: int,
-    n_boot: int,
-    rng: np.random.Generator,
-    k: FloatArray,
-    names: list[str],
-    chosen: str,
-    start: FloatArray | None,
-) -> dict[str, FloatArray]:
-    """Replicas of r_k ("r"), of m of the chosen fit (key ``chosen``) and of tau (in
-    lags) of every fit ("tau_<name>"); the complex fit restarts from ``start``."""
-    out = {"r": np.empty((n_boot, k.size)), chosen: np.empty(n_boot)}
-    out |= {f"tau_{n}": np.empty(n_boot) for n in names}
-    for i in range(n_boot):
-        w = np.bincount(rng.integers(0, nb, nb), minlength=nb).astype(np.float64)
-        out["r"][i] = r = stat(w)
-        for n in names:
-            f = run_fit(n, k, r, start if n == "complex" else None)
-            out[f"tau_{n}"][i] = _tau(f.m, 1.0)
-            if n == chosen:
-                out[chosen][i] = f.m
-    return out
