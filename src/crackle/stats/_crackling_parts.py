@@ -15,7 +15,7 @@ from crackle.stats.collapse import CollapseResult, shape_collapse
 from crackle.stats.powerlaw import PowerLawFit
 from crackle.stats.scaling import ScalingFit, duration_table, fit_table
 from crackle.stats.verdict import Check, PowerLawVerdict
-from crackle.stats.windows import WindowScan, scan_size_duration
+from crackle.stats.windows import WindowScan, scan_table
 
 _NAN = float("nan")
 
@@ -111,16 +111,7 @@ def scaling_part(
         notes.append("<S>(T) not fitted: fewer than 3 avalanches")
         return ScalingPart(None, None, None)
     try:
-        scan = scan_size_duration(av.sizes, av.durations, tmax=hi, fixed_low=tmin)
-    except CrackleValueError as exc:
-        notes.append(f"<S>(T) not scanned: {exc}")
-        scan = None
-    low: float | None = None if tmin is None else float(tmin)
-    if scan is not None and scan.stable:
-        low = scan.low
-    elif scan is not None and scan.lows.size:
-        notes.append(f"<S>(T): {scan.message}; fitted over all durations")
-    try:
+        # One table for the scan and the fit (long durations pooled).
         table = duration_table(
             av.sizes,
             av.durations,
@@ -130,6 +121,21 @@ def scaling_part(
             func="crackling_report",
             pool=True,
         )
+    except CrackleValueError as exc:
+        notes.append(f"<S>(T) not fitted: {exc}")
+        return ScalingPart(None, None, None)
+    scan: WindowScan | None
+    try:
+        scan = scan_table(table, fixed_low=tmin)
+    except CrackleValueError as exc:
+        notes.append(f"<S>(T) not scanned: {exc}")
+        scan = None
+    low: float | None = None if tmin is None else float(tmin)
+    if scan is not None and scan.stable:
+        low = scan.low
+    elif scan is not None and scan.lows.size:
+        notes.append(f"<S>(T): {scan.message}; fitted over all durations")
+    try:
         fit = fit_table(table, low)
     except CrackleValueError as exc:
         notes.append(f"<S>(T) not fitted: {exc}")

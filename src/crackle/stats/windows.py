@@ -26,7 +26,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from crackle._validation import check_1d, check_int, check_real, param_error
 from crackle.stats import _powerlaw_core as core
-from crackle.stats.scaling import duration_table
+from crackle.stats.scaling import DurationTable, duration_table
 
 __all__ = ["WindowScan", "scan_power_law", "scan_size_duration"]
 
@@ -437,6 +437,29 @@ def scan_size_duration(
     table = duration_table(
         sizes, durations, tmin=None, tmax=tmax, min_count=min_count, func=func, pool=pool
     )
+    return scan_table(
+        table,
+        min_points=min_points,
+        min_decades=min_decades,
+        fixed_low=fixed_low,
+        z=z,
+        per_decade=per_decade,
+        func=func,
+    )
+
+
+def scan_table(
+    table: DurationTable,
+    *,
+    min_points: int = 5,
+    min_decades: float = 1.0,
+    fixed_low: float | None = None,
+    z: float = STABILITY_Z,
+    per_decade: int = PER_DECADE,
+    func: str = "scan_size_duration",
+) -> WindowScan:
+    """:func:`scan_size_duration` on a duration table already made (validated
+    arguments), so that a caller can fit the same table afterwards."""
     t = table.durations
     x, y, w = np.log(t), np.log(table.mean_sizes), table.weights
     n_pts = t.size
