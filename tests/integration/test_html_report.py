@@ -18,9 +18,10 @@ from typer.testing import CliRunner
 import crackle.cli.report
 import crackle.cli.sweep  # noqa: F401  (registers the commands)
 from crackle.cli.main import app
+from crackle.experiments.run_report import write_run_report
 from crackle.io.rundir import RunDir
 from crackle.report.html import html_report, write_html_report
-from crackle.report.run import save_avalanches, write_run_report
+from crackle.report.run import save_avalanches
 from crackle.sim.branching import branching_process
 from crackle.sweep.config import parse_config
 from crackle.sweep.runner import run_sweep

@@ -59,9 +59,10 @@ def analyze(
     wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
 ) -> None:
     """Crackling report (table on screen, report.json and figures) of measured avalanches."""
+    from crackle.experiments.run_report import write_run_report
     from crackle.io.rundir import RunDir
     from crackle.io.tables import read_avalanches
-    from crackle.report.run import load_run_avalanches, write_run_report
+    from crackle.report.run import load_run_avalanches
 
     if not source.exists():
         raise FileNotFoundError(f"no such file or directory: {source}")

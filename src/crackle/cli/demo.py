@@ -47,8 +47,9 @@ def demo(
     ``--source branching``: a critical branching process, whose exponents are known
     exactly (tau = 3/2, alpha = 2, 1/(sigma nu z) = 2).
     """
+    from crackle.experiments.run_report import write_run_report
     from crackle.io.rundir import RunDir
-    from crackle.report.run import save_avalanches, write_run_report
+    from crackle.report.run import save_avalanches
 
     if source not in ("gaussian", "branching"):
         raise ValueError(f"--source must be 'gaussian' or 'branching'; got {source!r}")

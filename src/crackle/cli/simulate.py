@@ -76,8 +76,9 @@ def _simulate(
     device: str,
     report: bool,
 ) -> None:
+    from crackle.experiments.run_report import write_run_report
     from crackle.io.rundir import RunDir
-    from crackle.report.run import load_run_avalanches, write_run_report
+    from crackle.report.run import load_run_avalanches
     from crackle.sim.gaussian import gaussian_avalanches
 
     with progress_bar() as progress:

@@ -269,7 +269,7 @@ class ZooResult:
         """Accuracy against each metric, the metrics against the year, and robustness."""
         from crackle.report.nn_figures import plot_zoo
 
-        return plot_zoo(self, fig)
+        return plot_zoo(self, fig, metrics=METRICS)
 
 
 def _paths(out: Path, spec: ModelSpec) -> tuple[Path, Path]:

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from crackle._binning import log_binned_density
 from crackle.report.figures import new_axes, plot_collapse, save_figure
-from crackle.stats.finite_size import log_binned_density
 
 if TYPE_CHECKING:
     from crackle.experiments.fss import FSSResult

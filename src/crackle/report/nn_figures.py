@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 __all__ = ["plot_probe", "plot_zoo"]
+
+# The distance-from-criticality columns of a zoo table (crackle.experiments.zoo.METRICS,
+# repeated here so that the report does not import the experiment it draws; a test
+# checks that the two agree).
+_ZOO_METRICS = (
+    ("dist_log_sigma", "|log σ|"),
+    ("dist_lyapunov", "|λ_max|"),
+    ("dynamic_range_db", "Δ (dB)"),
+)
 
 
 def plot_probe(df: Any, fig: Any = None) -> Any:
@@ -60,15 +70,25 @@ def plot_probe(df: Any, fig: Any = None) -> Any:
     return fig
 
 
-def plot_zoo(result: Any, fig: Any = None) -> Any:
+def plot_zoo(
+    result: Any, fig: Any = None, *, metrics: Sequence[tuple[str, str]] | None = None
+) -> Any:
     """Six panels: test accuracy against |log σ|, |λ_max| and Δ (one colour per family,
     penalised models as crosses; rank correlations with 95 % intervals in the titles),
     |λ_max| and accuracy against the family's year, and accuracy under input noise with
-    and without the criticality penalty."""
+    and without the criticality penalty.
+
+    ``result`` is a zoo result (duck-typed: ``table``, ``correlations``, ``history``,
+    ``robustness``, ``config``); ``metrics`` the three (column, axis label) pairs of the
+    top row, by default ``result.metrics`` or the distances from criticality of the zoo
+    (``ZooResult.plot`` passes ``crackle.experiments.zoo.METRICS``). Returns the pyplot
+    figure.
+    """
     import matplotlib.pyplot as plt
 
-    from crackle.experiments.zoo import METRICS
-
+    if metrics is None:
+        metrics = getattr(result, "metrics", None) or _ZOO_METRICS
+    metric_cols = tuple(metrics)[:3]
     df = result.table
     if fig is None:
         fig = plt.figure(figsize=(15, 9))
@@ -83,7 +103,7 @@ def plot_zoo(result: Any, fig: Any = None) -> Any:
         v, lo, hi = c.get(key, np.nan), c.get(f"{key}_lo", np.nan), c.get(f"{key}_hi", np.nan)
         return f"{v:+.2f} [{lo:+.2f}, {hi:+.2f}]"
 
-    for ax, (col, label) in zip(axes[:3], METRICS, strict=True):
+    for ax, (col, label) in zip(axes[:3], metric_cols, strict=True):
         for f in fams:
             sel = (df["family"] == f).to_numpy()
             ax.scatter(df.loc[sel & ~pen, col], df.loc[sel & ~pen, "test_accuracy"], s=18,

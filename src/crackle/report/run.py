@@ -1,4 +1,10 @@
-"""Write a crackling report and its figures into a run directory."""
+"""Read and write the avalanches and the crackling report of a run directory.
+
+This module takes a report already computed (any object with ``to_dict()`` and the
+attributes :func:`~crackle.report.figures.save_report_figures` draws); computing it is
+the caller's job (``crackle.experiments.run_report.write_run_report`` does both), so
+that ``crackle.report`` never imports the statistics it draws.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +15,8 @@ from crackle.events.avalanches import Avalanches
 from crackle.io.rundir import RunDir
 from crackle.io.tables import AvalancheWriter, read_avalanches
 from crackle.report.figures import save_report_figures
-from crackle.stats.crackling import CracklingReport, crackling_report
 
-__all__ = ["load_run_avalanches", "save_avalanches", "write_run_report"]
+__all__ = ["load_run_avalanches", "save_avalanches", "write_report_files"]
 
 
 def save_avalanches(av: Avalanches, run: RunDir) -> list[Path]:
@@ -47,11 +52,13 @@ def load_run_avalanches(run: RunDir) -> Avalanches:
     )
 
 
-def write_run_report(
-    av: Avalanches, run: RunDir, **report_kwargs: Any
-) -> tuple[CracklingReport, list[Path]]:
-    """Run :func:`~crackle.crackling_report` and write ``report.json`` and the figures."""
-    rep = crackling_report(av, **report_kwargs)
+def write_report_files(rep: Any, run: RunDir) -> list[Path]:
+    """Write ``report.json`` (from ``rep.to_dict()``) and the report's figures into
+    ``run``; return the paths, ``report.json`` first.
+
+    ``rep`` is a :class:`~crackle.CracklingReport` (duck-typed: this module does not
+    import the statistics).
+    """
     paths = [run.write_report(rep.to_dict())]
     paths += save_report_figures(rep, run.figures)
-    return rep, paths
+    return paths
