@@ -44,7 +44,7 @@ def main() -> None:
     ref = {0.01: 1.424, 0.05: 1.761, 0.1: 1.986, 0.3: 2.505, 1.0: 3.443, 2.0: 4.266}
     edge = mf.edge_of_chaos(np.array(list(ref)), "tanh")
     for b, s in zip(ref, edge.sigma_w2, strict=True):
-        print(f"edge of chaos sigma_b2 = {b:<5} sigma_w2 = {s:.6f}  (SCIENCE.md {ref[b]})")
+        print(f"edge of chaos sigma_b2 = {b:<5} sigma_w2 = {s:.6f}  (reference {ref[b]})")
     wl = mf.widom_line(np.array([1e-4, 1e-3, 0.01, 0.05, 0.1, 0.3, 1.0]), "tanh")
     for b, s, p in zip(wl.sigma_b2, wl.sigma_w2, wl.peak, strict=True):
         print(f"Widom line sigma_b2 = {b:<7g} sigma_w2 = {s:.4f}  peak = {p:.4f}")

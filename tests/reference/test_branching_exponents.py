@@ -2,8 +2,8 @@
 
 Source of the expected values: mean-field directed percolation / critical branching,
 tau = 3/2, alpha = 2, 1/(sigma nu z) = 2 (exact; Harris 1963; Sethna, Dahmen & Myers
-2001, SCIENCE.md section 2). Tolerances are the issue's: tau +- 0.05, alpha +- 0.1,
-fitted and collapse 1/(sigma nu z) +- 0.1.
+2001; docs/theory.md). Tolerances are the acceptance criteria set for this
+test: tau +- 0.05, alpha +- 0.1, fitted and collapse 1/(sigma nu z) +- 0.1.
 """
 
 import pytest

@@ -6,15 +6,16 @@ from scipy import special
 
 from crackle.theory import meanfield as mf
 
-# Source: /work/shared/SCIENCE.md section 1, "Reference values (tanh; ... Gauss-Hermite,
-# 201 nodes)": edge-of-chaos sigma_w^2 at each sigma_b^2, quoted to 3 decimals.
-SCIENCE_MD_EDGE = {0.01: 1.424, 0.05: 1.761, 0.1: 1.986, 0.3: 2.505, 1.0: 3.443, 2.0: 4.266}
+# Source: docs/theory.md, "Reference values" (tanh; 201-node Gauss-Hermite quadrature
+# computed independently of crackle's rule): edge-of-chaos sigma_w^2 at each sigma_b^2,
+# quoted to 3 decimals.
+REFERENCE_EDGE = {0.01: 1.424, 0.05: 1.761, 0.1: 1.986, 0.3: 2.505, 1.0: 3.443, 2.0: 4.266}
 
 
-def test_tanh_edge_of_chaos_matches_science_md_table():
-    b = np.array(list(SCIENCE_MD_EDGE))
+def test_tanh_edge_of_chaos_matches_reference_table():
+    b = np.array(list(REFERENCE_EDGE))
     got = mf.edge_of_chaos(b, "tanh").sigma_w2
-    np.testing.assert_allclose(got, list(SCIENCE_MD_EDGE.values()), atol=1e-3)
+    np.testing.assert_allclose(got, list(REFERENCE_EDGE.values()), atol=1e-3)
     # and chi_1 = 1 there, by the independent grid evaluation
     for bb, s in zip(b, got, strict=True):
         assert mf.fixed_point(float(s), float(bb)).chi_1 == pytest.approx(1.0, abs=1e-12)
@@ -72,7 +73,7 @@ def test_hard_tanh_closed_form_length_map():
 
 
 def test_critical_exponents_beta_gamma_are_one():
-    # Source: SCIENCE.md section 1 / Ghavasieh et al. 2025 Methods 0.10: beta = gamma = 1
+    # Source: Ghavasieh et al. 2025 (arXiv 2509.22649), Methods; docs/theory.md: beta = gamma = 1
     # (mean-field directed percolation); q* ~ (sigma_w^2 - 1)/2 just above.
     e = mf.critical_exponents("tanh")
     assert e.beta == pytest.approx(1.0, abs=0.05)
@@ -83,7 +84,8 @@ def test_critical_exponents_beta_gamma_are_one():
 
 
 def test_widom_line_peak_falls_and_meets_the_edge_at_the_critical_point():
-    # Source: Ghavasieh et al. 2025 sec. 0.4: the peak height shrinks as sigma_b^2 grows, and the
+    # Source: Ghavasieh et al. 2025, "Edge of chaos vs Widom-like line": the peak
+    # height shrinks as sigma_b^2 grows, and the
     # Widom line and the edge of chaos meet only at (1, 0).
     b = np.array([1e-12, 1e-9, 1e-6, 1e-5, 1e-4, 1e-3, 0.01, 0.03, 0.1, 0.3, 0.6, 1.0])
     w = mf.widom_line(b, "tanh")

@@ -1,12 +1,12 @@
 """Avalanches in engineered networks: every operation a layer, calibrated thresholds.
 
-Seed 002, sec. 0.15: in a ResNet each operation (convolution, batch norm, ReLU,
-pooling, the residual sum) is a layer, and the signal strength of a layer is the norm
-of the tensor it produces. Layer widths and operations differ, so the threshold is
-per layer, theta_l = mu_l + k s_l, with mu_l and s_l the mean and standard deviation
-of layer l's signal strength over calibration inputs. An input's avalanche lasts from
-the first layer while its signal stays above threshold; its size is the sum of its
-signal strengths up to the first layer below threshold
+Ghavasieh et al. 2025 (arXiv 2509.22649), on ResNets: in a ResNet each operation
+(convolution, batch norm, ReLU, pooling, the residual sum) is a layer, and the signal
+strength of a layer is the norm of the tensor it produces. Layer widths and operations
+differ, so the threshold is per layer, theta_l = mu_l + k s_l, with mu_l and s_l the
+mean and standard deviation of layer l's signal strength over calibration inputs. An
+input's avalanche lasts from the first layer while its signal stays above threshold; its
+size is the sum of its signal strengths up to the first layer below threshold
 (:func:`crackle.avalanches_from_trajectories`).
 """
 
@@ -195,7 +195,8 @@ def network_avalanches(
 
     References
     ----------
-    Ghavasieh et al., arXiv 2509.22649 (2025), sec. 0.15 and Fig. 4.
+    Ghavasieh et al., arXiv 2509.22649 (2025), Methods
+    ("ResNet statistics") and Fig. 4.
 
     Examples
     --------

@@ -1,11 +1,12 @@
 """Pre-activation ResNets (He et al. 2016), built here: no torchvision needed.
 
 Every operation is its own module, so that :func:`crackle.nn.record` with
-``modules="leaves"`` sees each one as a layer (Ghavasieh et al. 2025, sec. 0.15): convolutions,
-batch norms, ReLUs (one instance per use), pooling, and the residual sum
-(:class:`Add`). A basic block computes x -> x + conv(relu(bn(conv(relu(bn(x)))))); a
-block that changes width or resolution adds a 1x1 projection of relu(bn(x)) instead of
-x. The bottleneck block (ResNet-50) has 1x1, 3x3, 1x1 convolutions, 4x expansion.
+``modules="leaves"`` sees each one as a layer (Ghavasieh et al. 2025, arXiv 2509.22649,
+"ResNet statistics"): convolutions, batch norms, ReLUs (one instance per use), pooling,
+and the residual sum (:class:`Add`). A basic block computes x -> x +
+conv(relu(bn(conv(relu(bn(x)))))); a block that changes width or resolution adds a 1x1
+projection of relu(bn(x)) instead of x. The bottleneck block (ResNet-50) has 1x1, 3x3,
+1x1 convolutions, 4x expansion.
 
 Two families of widths:
 
@@ -210,7 +211,8 @@ def preact_resnet(
     References
     ----------
     He, Zhang, Ren & Sun, "Identity Mappings in Deep Residual Networks", ECCV (2016);
-    Ghavasieh et al., arXiv 2509.22649 (2025), sec. 0.15.
+    Ghavasieh et al., arXiv 2509.22649 (2025), Methods
+    ("ResNet statistics").
 
     Examples
     --------

@@ -365,7 +365,8 @@ def critical_exponents(
 
     References
     ----------
-    Ghavasieh et al. (2025), arXiv 2509.22649, Methods 0.10.
+    Ghavasieh et al. (2025), arXiv 2509.22649, Methods
+    ("Mean-field susceptibility").
 
     Examples
     --------
