@@ -126,8 +126,8 @@ def branching_parameter(
     |dh^l| / sqrt(n_l), n_l the entries of layer l's output per sample, so that a
     change of width (a 784 -> 256 layer, a 10-way readout, pooling) is not counted
     as damping or growth; a Gaussian layer W ~ N(0, sigma_w^2 / n_in) then has ratio
-    sqrt(sigma_w^2) on average whatever its shape (the mean-field chi_1, SCIENCE.md
-    section 1). Equal widths make both choices identical. Ratios
+    sqrt(sigma_w^2) on average whatever its shape (the mean-field chi_1 of Poole et al.
+    2016; docs/theory.md). Equal widths make both choices identical. Ratios
     r_l = |dh^l| / |dh^(l-1)|, with dh^0 = dx, are averaged over samples and
     directions per layer (``per_layer``); ``value`` is their mean over layers and
     ``geometric`` the exponential of the mean log ratio (so log ``geometric`` equals
