@@ -7,13 +7,14 @@ from pathlib import Path
 import typer
 from rich.text import Text
 
-from crackle.cli._common import clean_errors, console, progress_bar
+from crackle.cli._common import WAIT_HELP, clean_errors, console, locks_out, progress_bar
 from crackle.cli._tables import report_table
 from crackle.cli.main import app
 
 
 @app.command("demo")
 @clean_errors
+@locks_out
 def demo(
     out: Path = typer.Option(Path("runs/demo"), "--out", "-o", help="Run directory to write."),
     source: str = typer.Option(
@@ -34,6 +35,7 @@ def demo(
         help="Avalanche size (gaussian): 'excess' N Σ (q^l - q0), the area above threshold, "
         "or 'total' N Σ q^l, Ghavasieh et al.'s accumulated signal strength.",
     ),
+    wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
 ) -> None:
     """A critical system -> avalanches -> crackling report and figures.
 

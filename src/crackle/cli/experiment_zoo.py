@@ -8,8 +8,10 @@ import typer
 from rich.text import Text
 
 from crackle.cli._common import (
+    WAIT_HELP,
     clean_errors,
     console,
+    locks_out,
     progress_bar,
     split_floats,
     split_ints,
@@ -30,6 +32,7 @@ def _ci(row: dict, key: str) -> str:
 
 @experiment_app.command("zoo")
 @clean_errors
+@locks_out
 def zoo(
     out: Path = typer.Option(Path("runs/zoo"), "--out", "-o", help="Run directory (resumable)."),
     families: str = typer.Option(
@@ -58,6 +61,7 @@ def zoo(
     device: str = typer.Option("auto", help="'auto' (a GPU when there is one), 'cpu', 'cuda'."),
     threads: int = typer.Option(1, help="torch threads (1 is fastest on a busy machine)."),
     fashion_root: Path | None = typer.Option(None, help="Folder with Fashion-MNIST IDX files."),
+    wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
 ) -> None:
     """Train small models of nine families (several widths, depths, initialisations,
     learning rates and seeds, the same budget each) on Fashion-MNIST, probe each at its

@@ -18,7 +18,7 @@ from typing import Any
 
 import typer
 
-from crackle.cli._common import clean_errors, console, progress_bar
+from crackle.cli._common import WAIT_HELP, clean_errors, console, locks_out, progress_bar
 from crackle.cli.main import app
 
 _EXTERNAL = ("torchvision", "timm")
@@ -158,6 +158,7 @@ def _check_runs(label: str, model: Any, x: Any) -> None:
 
 @app.command("probe")
 @clean_errors
+@locks_out
 def probe(
     models: list[str] = typer.Argument(
         ...,
@@ -189,6 +190,7 @@ def probe(
         [], "--accuracy", help="LABEL=VALUE, repeatable: plotted against |λ_max|."
     ),
     batch_size: int = typer.Option(64, "--batch-size", help="Inputs per forward pass.", min=1),
+    wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
 ) -> None:
     """Branching parameter σ, largest Lyapunov exponent λ_max and dynamic range Δ of
     each model, with standard errors over the inputs.
