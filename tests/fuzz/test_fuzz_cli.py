@@ -175,3 +175,18 @@ def test_corrupt_state_named(tmp_path):
     res = runner.invoke(app, ["report", str(d), "--out", str(d)])
     assert res.exit_code == 2
     assert "is a directory" in res.output
+
+
+@pytest.mark.parametrize("config", ['{"x": 1}', '{"parameters": [1, 2]}', '{"versions": {}}'])
+def test_report_of_a_config_without_parameters_names_the_file(tmp_path, config):
+    d = tmp_path / "r"
+    d.mkdir()
+    (d / "config.json").write_text(config)
+    (d / "report.json").write_text(json.dumps({"tau": 1.5}))
+    res = runner.invoke(app, ["report", str(d)])
+    assert res.exit_code == 2, res.output
+    err = [ln for ln in res.output.splitlines() if ln.startswith("error:")]
+    assert len(err) == 1
+    assert str(d / "config.json") in res.output.replace("\n", "")
+    assert "'parameters'" in res.output
+    assert not (d / "report.html").exists()  # no half-rendered page
