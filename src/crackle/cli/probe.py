@@ -13,12 +13,13 @@ import json
 import os
 import pickle
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from crackle.cli._common import WAIT_HELP, clean_errors, console, locks_out, progress_bar
+from crackle.cli._common import WAIT_HELP, clean_errors, console, locks_out, note, progress_bar
 from crackle.cli.main import app
 
 _EXTERNAL = ("torchvision", "timm")
@@ -156,6 +157,31 @@ def _check_runs(label: str, model: Any, x: Any) -> None:
         raise ValueError(f"model {label}: the inputs do not fit: {msg}") from None
 
 
+def _pm(v: float, err: float, fmt: str, sign: str = "") -> str:
+    """``v ± err``, or n/a for a value that is not a measurement (NaN)."""
+    if v != v:
+        return "n/a"
+    return f"{v:{sign}{fmt}} ± {err:{fmt}}"
+
+
+def _dead_models(
+    caught: list[warnings.WarningMessage], marks: list[tuple[int, str]]
+) -> list[tuple[str, str]]:
+    """(model label, message) of each dead-network warning the probes gave; every other
+    warning is shown again as usual."""
+    from crackle.nn.probes import DeadNetworkWarning
+
+    out = []
+    for i, w in enumerate(caught):
+        label = next((lab for at, lab in reversed(marks) if at <= i), "?")
+        if issubclass(w.category, DeadNetworkWarning):
+            if (label, str(w.message)) not in out:
+                out.append((label, str(w.message)))
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    return out
+
+
 @app.command("probe")
 @clean_errors
 @locks_out
@@ -210,6 +236,7 @@ def probe(
     from crackle.io.atomic import atomic_path, write_json
     from crackle.io.rundir import versions
     from crackle.nn.checkpoint import load_checkpoint
+    from crackle.nn.probes import DeadNetworkWarning
     from crackle.nn.zoo import build_model, plot_probe_table, probe_table
     from crackle.sim._torch import resolve_device
 
@@ -253,10 +280,13 @@ def probe(
             )
         built[label] = model
     sel: Any = None if modules == "blocks" else modules
-    with progress_bar() as progress:
+    marks: list[tuple[int, str]] = []  # (warnings caught so far, model label)
+    with progress_bar() as progress, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DeadNetworkWarning)
         task = progress.add_task("probing", total=len(built))
 
         def step(label: str) -> None:
+            marks.append((len(caught), label))
             progress.update(
                 task, description=f"probing {label}", completed=list(built).index(label)
             )
@@ -272,6 +302,7 @@ def probe(
             progress=step,
         )
         progress.update(task, completed=len(built), description="writing")
+    dead = _dead_models(caught, marks)
     fig = plot_probe_table(df)
     png_bytes = io.BytesIO()
     fig.savefig(png_bytes, format="png", dpi=130)
@@ -319,15 +350,17 @@ def probe(
         table.add_row(
             r["model"],
             str(r["n_layers"]),
-            f"{r['branching']:.3f} ± {r['branching_stderr']:.3f}",
-            f"{r['lyapunov']:+.4f} ± {r['lyapunov_stderr']:.4f}",
+            _pm(r["branching"], r["branching_stderr"], ".3f"),
+            _pm(r["lyapunov"], r["lyapunov_stderr"], ".4f", "+"),
             "n/a" if d != d else f"{d:.1f}",
             a,
         )
     console.print(table)
-    if (df["dynamic_range_reason"] != "").any():
+    if df["dynamic_range_reason"].str.startswith("the response does not saturate").any():
         console.print(
             "Δ n/a: the response does not saturate within the scanned intensities (a "
             "positively homogeneous network), so Δ would measure the scan, not the model"
         )
+    for label, message in dead:
+        note(f"{label}: {message}", "warning:")
     console.print(f"wrote {csv}, {png} and {out / 'config.json'}")

@@ -11,6 +11,7 @@ from numpy.typing import ArrayLike, NDArray
 from torch import nn
 
 from crackle._validation import check_1d, check_choice, param_error
+from crackle.nn._dead import dead_reason, warn_dead
 from crackle.nn._modules import ModuleSpec, evaluating
 from crackle.nn._probe_utils import bcast, chunks, prepare, run_model, to_dict
 from crackle.nn.record import STATS, _Collector, output_tensor, signal_strength
@@ -43,7 +44,9 @@ class DynamicRangeResult:
     max_slope : float
         The largest such slope over the scan (between neighbouring intensities).
     reason : str or None
-        Why ``value`` is NaN; None when it is a measurement.
+        Why ``value`` is NaN; None when it is a measurement. A dead network (a layer
+        whose response is 0 at every intensity scanned: no unit active) says so, with
+        a :class:`~crackle.nn.probes.DeadNetworkWarning`.
     """
 
     value: float
@@ -176,6 +179,13 @@ def dynamic_range(
     -------
     DynamicRangeResult
 
+    Warns
+    -----
+    DeadNetworkWarning
+        The output's response is flat because a layer is dead at every intensity
+        scanned (its response is 0: no unit active); ``value`` is NaN and ``reason``
+        names the layer.
+
     References
     ----------
     Kinouchi & Copelli, Nature Physics 2, 348 (2006); Vock & Meisel, arXiv 2507.08527.
@@ -231,10 +241,20 @@ def dynamic_range(
     response, layers = np.asarray(resp), np.stack(layer_resp)
     value, lo, hi, top, most, reason = _delta(s, response)
     per_layer = np.array([_delta(s, layers[:, j])[0] for j in range(layers.shape[1])])
+    names = tuple(col.names or ())
+    silent = np.flatnonzero((layers == 0).all(axis=0))
+    if silent.size and not np.isfinite(value):
+        how = (
+            f"its response is 0 at every intensity scanned, s = {s[0]:.3g} to {s[-1]:.3g}, "
+            "and the output's response does not change"
+        )
+        n = int(x.shape[0])
+        reason = dead_reason("the dynamic range", names[int(silent[0])], n, n, None, how)
+        warn_dead(reason)
     return DynamicRangeResult(
         value=float(value),
         per_layer=per_layer,
-        names=tuple(col.names or ()),
+        names=names,
         intensities=s,
         response=response,
         layer_response=layers,

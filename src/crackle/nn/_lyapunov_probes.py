@@ -18,7 +18,8 @@ import torch.autograd.forward_ad as fwAD
 from numpy.typing import ArrayLike, NDArray
 from torch import nn
 
-from crackle._validation import check_int, check_real
+from crackle._validation import check_bool, check_int, check_real
+from crackle.nn._dead import dead_inputs, dead_reason, warn_dead
 from crackle.nn._modules import ModuleSpec, evaluating
 from crackle.nn._probe_utils import (
     as_seed,
@@ -60,6 +61,10 @@ class LyapunovResult:
     reorthonormalized : bool
         The layers form a chain and the tangents were re-orthonormalised after each
         (else only at the input and output).
+    reason : str or None
+        None for a clean measurement; else why ``value`` is NaN, or which inputs it
+        left out: a dead network, whose Jacobian is zero (lambda_max = -inf) at some or
+        all inputs (see :mod:`crackle.nn._dead`); their ``per_sample`` entries are NaN.
     """
 
     value: float
@@ -72,6 +77,7 @@ class LyapunovResult:
     converged: bool
     reorthonormalized: bool
     seed: int
+    reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return to_dict(self)
@@ -94,6 +100,10 @@ class LyapunovSpectrum:
     stderr : ndarray of shape (k,)
         Standard errors over the inputs.
     per_sample : ndarray of shape (n, k)
+        NaN where the exponent is -inf (a Jacobian of lower rank: fewer active units).
+    reason : str or None
+        None for a clean measurement; else which exponents are NaN or left inputs out,
+        and why (a dead network, or fewer active units than exponents asked for).
     """
 
     exponents: NDArray[np.float64]
@@ -105,6 +115,7 @@ class LyapunovSpectrum:
     converged: bool
     reorthonormalized: bool
     seed: int
+    reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return to_dict(self)
@@ -138,6 +149,9 @@ class GrowthRateResult:
         Standard error of ``value`` over the (input, direction) pairs.
     per_layer : ndarray of shape (L,)
         Mean of log(|J_l v| / |J_(l-1) v|), J_l the Jacobian up to layer l.
+    reason : str or None
+        None for a clean measurement; else why ``value`` is NaN or which inputs it left
+        out (a dead network: J v = 0 there, see :mod:`crackle.nn._dead`).
     """
 
     value: float
@@ -147,6 +161,7 @@ class GrowthRateResult:
     n_samples: int
     n_directions: int
     seed: int
+    reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return to_dict(self)
@@ -190,6 +205,12 @@ def random_direction_rate(
     -------
     GrowthRateResult
 
+    Warns
+    -----
+    DeadNetworkWarning
+        J v = 0 (a dead network: no unit active at some layer) at some inputs, left
+        out of the mean, or at all, when ``value`` is NaN; ``reason`` says the same.
+
     References
     ----------
     Poole et al., "Exponential expressivity in deep neural networks through transient
@@ -208,6 +229,7 @@ def random_direction_rate(
     func = "random_direction_rate"
     runner, x, named, bs = prepare(model, inputs, modules, batch_size, func)
     nd = check_int(n_directions, "n_directions", func, low=1)
+    per_unit = check_bool(per_unit, "per_unit", func)
     seed = as_seed(seed, func)
     gen = torch.Generator().manual_seed(seed)
 
@@ -246,18 +268,69 @@ def random_direction_rate(
     v_size = 1.0 / math.sqrt(x[0].numel()) if per_unit else 1.0
     norms = np.concatenate([np.full((x.shape[0] * nd, 1), v_size), np.concatenate(col.rows)], 1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        per_layer = np.mean(np.log(norms[:, 1:] / norms[:, :-1]), axis=0)
         per_sample = np.log(np.concatenate(outs)) / len(names)
-    n = per_sample.size
+    per_sample, value, stderr, per_layer, reason = _undefined(
+        per_sample, norms, names, "the growth rate", nd
+    )
     return GrowthRateResult(
-        value=float(per_sample.mean()),
-        stderr=float(per_sample.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan"),
+        value=value,
+        stderr=stderr,
         per_layer=per_layer,
         names=names,
         n_samples=int(x.shape[0]),
         n_directions=nd,
         seed=seed,
+        reason=reason,
     )
+
+
+def _mean_err(v: NDArray[np.float64]) -> tuple[float, float]:
+    """Mean and standard error of the finite entries (NaN, NaN when there are none)."""
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return float("nan"), float("nan")
+    err = float(v.std(ddof=1) / np.sqrt(v.size)) if v.size > 1 else float("nan")
+    return float(v.mean()), err
+
+
+def _log_growth(norms: NDArray[np.float64], rows: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """Mean over ``rows`` (all rows when none) of log(norm_l / norm_(l-1)) per layer;
+    NaN where it is not finite."""
+    use = norms[rows] if rows.any() else norms
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.mean(np.log(use[:, 1:] / use[:, :-1]), axis=0)
+    return np.where(np.isfinite(out), out, np.nan)
+
+
+def _undefined(
+    per_sample: NDArray[np.float64],
+    norms: NDArray[np.float64],
+    names: tuple[str, ...] | list[str],
+    what: str,
+    n_directions: int = 1,
+) -> tuple[NDArray[np.float64], float, float, NDArray[np.float64], str | None]:
+    """(per-sample values with NaN where undefined, mean, standard error, per-layer log
+    growth, reason): the dead-network contract of :mod:`crackle.nn._dead`.
+
+    ``per_sample`` has one entry per (direction, input) row, ``norms`` (rows, L + 1)
+    the perturbation's size at the input and after each layer."""
+    finite = np.isfinite(per_sample)
+    per_layer = _log_growth(norms, finite)
+    if finite.all():
+        value, err = _mean_err(per_sample)
+        return per_sample, value, err, per_layer, None
+    per_sample = np.where(finite, per_sample, np.nan)
+    value, err = _mean_err(per_sample)
+    n = per_sample.size // n_directions
+    n_bad = int((~finite).reshape(n_directions, n).any(axis=0).sum())
+    _, layer = dead_inputs(norms[~finite, 1:], list(names))
+    if finite.any():
+        rest = f"the value and its standard error are over the other {n - n_bad} input(s)"
+        reason = dead_reason(what, layer, n_bad, n, rest)
+    else:
+        reason = dead_reason(what, layer, n, n, None)
+    warn_dead(reason)
+    return per_sample, value, err, per_layer, reason
 
 
 def _check_iteration(n_iter: Any, tol: Any, func: str) -> tuple[int, float]:
@@ -354,6 +427,13 @@ def lyapunov_exponent(
     -------
     LyapunovResult
 
+    Warns
+    -----
+    DeadNetworkWarning
+        The Jacobian is zero (a dead network: no unit active at some layer, so
+        lambda_max = -inf) at some inputs, left out of the mean, or at all, when
+        ``value`` is NaN; ``reason`` says the same.
+
     References
     ----------
     Benettin, Galgani, Giorgilli & Strelcyn, Meccanica 15, 9 (1980); Vock & Meisel,
@@ -374,13 +454,45 @@ def lyapunov_exponent(
     """
     func = "lyapunov_exponent"
     runner, x, named, bs = prepare(model, inputs, modules, batch_size, func)
+    per_unit = check_bool(per_unit, "per_unit", func)
     n_iter, tol = _check_iteration(n_iter, tol, func)
     seed = as_seed(seed, func)
     per_sample, dirs, names, most, conv, chain = _spectrum_batches(
-        model, runner, x, named, 1, bs, n_iter, tol, seed, bool(per_unit), func
+        model, runner, x, named, 1, bs, n_iter, tol, seed, per_unit, func
+    )
+    norms, col_names = _tangent_norms(model, runner, x, named, bs, dirs, per_unit, func)
+    lam, value, stderr, per_layer, reason = _undefined(
+        per_sample[:, 0], norms, col_names or names, "lambda_max"
+    )
+    return LyapunovResult(
+        value=value,
+        stderr=stderr,
+        per_sample=lam,
+        per_layer=per_layer,
+        names=tuple(col_names or names),
+        n_samples=int(lam.size),
+        n_iter=most,
+        converged=conv,
+        reorthonormalized=chain,
+        seed=seed,
+        reason=reason,
     )
 
-    # where the growth happens: per-layer tangent norms along the top direction
+
+def _tangent_norms(
+    model: nn.Module,
+    runner: nn.Module,
+    x: torch.Tensor,
+    named: list[tuple[str, nn.Module]],
+    bs: int,
+    dirs: list[torch.Tensor],
+    per_unit: bool,
+    func: str,
+) -> tuple[NDArray[np.float64], list[str]]:
+    """Tangent norms (n, L + 1) along the first direction of each batch in ``dirs``,
+    at the input and after each layer (per unit or plain), and the layer names: where
+    the growth happens, and where a perturbation vanishes."""
+
     def reduce(t: torch.Tensor, name: str) -> torch.Tensor:
         tan = fwAD.unpack_dual(t).tangent
         if tan is None:
@@ -397,27 +509,12 @@ def lyapunov_exponent(
             for xb, v in zip(chunks(x, bs), dirs, strict=True):
                 with fwAD.dual_level(), warnings.catch_warnings():
                     warnings.filterwarnings("ignore", "`torch.jit.script`", DeprecationWarning)
-                    run_model(runner, fwAD.make_dual(xb, v.to(xb.dtype)), func)
+                    run_model(runner, fwAD.make_dual(xb, v[: xb.shape[0]].to(xb.dtype)), func)
         finally:
             col.detach()
     v_size = 1.0 / math.sqrt(x[0].numel()) if per_unit else 1.0
     norms = np.concatenate([np.full((x.shape[0], 1), v_size), np.concatenate(col.rows)], 1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        per_layer = np.mean(np.log(norms[:, 1:] / norms[:, :-1]), axis=0)
-    lam = per_sample[:, 0]
-    n = lam.size
-    return LyapunovResult(
-        value=float(lam.mean()),
-        stderr=float(lam.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan"),
-        per_sample=lam,
-        per_layer=per_layer,
-        names=tuple(col.names or names),
-        n_samples=int(n),
-        n_iter=most,
-        converged=conv,
-        reorthonormalized=chain,
-        seed=seed,
-    )
+    return norms, list(col.names or ())
 
 
 def lyapunov_spectrum(
@@ -455,6 +552,14 @@ def lyapunov_spectrum(
     -------
     LyapunovSpectrum
 
+    Warns
+    -----
+    DeadNetworkWarning
+        An exponent is -inf at some inputs: the Jacobian is zero there (a dead
+        network) or has rank below k (fewer active units than exponents). Each
+        exponent is the mean over the inputs where it is finite, NaN where there are
+        none; ``reason`` says which.
+
     References
     ----------
     Benettin, Galgani, Giorgilli & Strelcyn, Meccanica 15, 9 (1980); Newman, "The
@@ -477,15 +582,35 @@ def lyapunov_spectrum(
     func = "lyapunov_spectrum"
     runner, x, named, bs = prepare(model, inputs, modules, batch_size, func)
     k = check_int(k, "k", func, low=1)
+    per_unit = check_bool(per_unit, "per_unit", func)
     n_iter, tol = _check_iteration(n_iter, tol, func)
     seed = as_seed(seed, func)
-    per_sample, _, names, most, conv, chain = _spectrum_batches(
-        model, runner, x, named, k, bs, n_iter, tol, seed, bool(per_unit), func
+    per_sample, dirs, names, most, conv, chain = _spectrum_batches(
+        model, runner, x, named, k, bs, n_iter, tol, seed, per_unit, func
     )
     n = per_sample.shape[0]
-    err = per_sample.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.full(k, np.nan)
+    exponents, err = np.array([_mean_err(per_sample[:, i]) for i in range(k)]).reshape(k, 2).T
+    reason = None
+    finite = np.isfinite(per_sample)
+    if not finite.all():
+        norms, _ = _tangent_norms(model, runner, x, named, bs, dirs, per_unit, func)
+        first = int(np.flatnonzero(~finite.all(axis=0))[0])  # the first exponent hit
+        n_bad = int((~finite[:, first]).sum())
+        if first == 0:  # lambda_1 = -inf: the Jacobian is zero
+            _, layer = dead_inputs(norms[~finite[:, 0], 1:], names)
+            rest = None if n_bad == n else "each exponent is the mean over the other inputs"
+            reason = dead_reason("every exponent", layer, n_bad, n, rest)
+        else:
+            reason = (
+                f"dead units: the Jacobian has rank below {first + 1} at {n_bad} of {n} "
+                f"input(s) (fewer than {first + 1} units active at some layer), so "
+                f"lambda_{first + 1} and the ones after it are -inf there; each exponent "
+                "is the mean over the inputs where it is finite (NaN where there are none)"
+            )
+        warn_dead(reason)
+        per_sample = np.where(finite, per_sample, np.nan)
     return LyapunovSpectrum(
-        exponents=per_sample.mean(axis=0),
+        exponents=exponents,
         stderr=err,
         per_sample=per_sample,
         names=tuple(names),
@@ -494,4 +619,5 @@ def lyapunov_spectrum(
         converged=conv,
         reorthonormalized=chain,
         seed=seed,
+        reason=reason,
     )

@@ -11,7 +11,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from crackle._validation import CrackleValueError, param_error
+from crackle._validation import CrackleValueError, check_bool, param_error
 
 __all__ = ["UnsafeCheckpointError", "load_checkpoint"]
 
@@ -104,6 +104,7 @@ def load_checkpoint(
         raise FileNotFoundError(f"no checkpoint file at {p}")
     if model is not None and not isinstance(model, nn.Module):
         raise param_error("model", func, "a torch.nn.Module or None", type(model).__name__)
+    strict = check_bool(strict, "strict", func)
     try:
         obj = torch.load(p, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:

@@ -17,7 +17,6 @@ in ``crackle.nn._dynamic_range``; both are re-exported here.
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +25,8 @@ import torch
 from numpy.typing import ArrayLike, NDArray
 from torch import nn
 
-from crackle._validation import check_int, check_real
+from crackle._validation import check_bool, check_int, check_real
+from crackle.nn._dead import DeadNetworkWarning, dead_inputs, dead_reason, warn_dead
 from crackle.nn._dynamic_range import DynamicRangeResult, dynamic_range
 from crackle.nn._lyapunov_probes import (
     GrowthRateResult,
@@ -52,6 +52,7 @@ from crackle.nn.record import _Collector
 
 __all__ = [
     "BranchingResult",
+    "DeadNetworkWarning",
     "DynamicRangeResult",
     "GrowthRateResult",
     "LyapunovResult",
@@ -84,6 +85,10 @@ class BranchingResult:
     stderr : float
         Standard error of ``value`` over the (input, direction) pairs: of the mean over
         layers of each pair's ratios (NaN for one pair).
+    reason : str or None
+        None for a clean measurement; else why ``value`` is NaN or what it was taken
+        over: a dead network, where the perturbation vanished at a layer (no unit
+        active) for every input or for some (see :mod:`crackle.nn._dead`).
     """
 
     value: float
@@ -96,6 +101,7 @@ class BranchingResult:
     n_undefined: int
     seed: int
     stderr: float = float("nan")
+    reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return to_dict(self)
@@ -157,6 +163,13 @@ def branching_parameter(
     -------
     BranchingResult
 
+    Warns
+    -----
+    DeadNetworkWarning
+        The perturbation vanished at a layer (a dead network: no unit active) for some
+        inputs, whose ratios after that layer are 0/0 and left out (``n_undefined``),
+        or for every input, when ``value`` is NaN. ``reason`` says the same.
+
     References
     ----------
     Vock & Meisel, "Critical dynamics governs deep learning", arXiv 2507.08527 (2025).
@@ -177,6 +190,7 @@ def branching_parameter(
     runner, x, named, bs = prepare(model, inputs, modules, batch_size, func)
     eps = check_real(eps, "eps", func, low=0.0, low_open=True)
     nd = check_int(n_directions, "n_directions", func, low=1)
+    per_unit = check_bool(per_unit, "per_unit", func)
     seed = as_seed(seed, func)
     gen = torch.Generator().manual_seed(seed)
     sums: list[NDArray[np.float64]] = []
@@ -201,24 +215,53 @@ def branching_parameter(
         finally:
             col.detach()
     norms = np.concatenate([np.concatenate(sums)[:, None], np.concatenate(col.rows)], axis=1)
+    names = tuple(col.names or ())
     prev, nxt = norms[:, :-1], norms[:, 1:]
     with np.errstate(divide="ignore", invalid="ignore"):
         ratios = np.where(prev > 0, nxt / prev, np.nan)
         logs = np.log(ratios)
-    per_layer = np.nanmean(ratios, axis=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a pair with every ratio undefined
-        pair = np.nanmean(ratios, axis=1)
+    per_layer = _nanmean(ratios, axis=0)
+    pair = _nanmean(ratios, axis=1)
     pair = pair[np.isfinite(pair)]
+    value = float(np.mean(per_layer))
+    mean_log = _nanmean(logs, axis=0)
+    with np.errstate(invalid="ignore"):  # -inf + inf: no finite geometric mean
+        geometric = float(np.exp(np.mean(mean_log)))
+    stderr = float(pair.std(ddof=1) / np.sqrt(pair.size)) if pair.size > 1 else float("nan")
+    reason = None
+    dead, layer = dead_inputs(norms[:, 1:], names)
+    if dead.any():
+        n = int(x.shape[0])
+        n_dead = int(dead.reshape(nd, n).any(axis=0).sum())  # rows: direction-major
+        if np.isfinite(value):
+            rest = (
+                f"those ratios are left out ({int(np.isnan(ratios).sum())} in all) and the "
+                "value is the mean over the others"
+            )
+            reason = dead_reason("the branching ratio after it", layer, n_dead, n, rest)
+        else:
+            reason = dead_reason("the branching parameter", layer, n, n, None)
+            value, geometric, stderr = float("nan"), float("nan"), float("nan")
+        warn_dead(reason)
     return BranchingResult(
-        value=float(np.mean(per_layer)),
-        geometric=float(np.exp(np.mean(np.nanmean(logs, axis=0)))),
+        value=value,
+        geometric=geometric,
         per_layer=per_layer,
-        names=tuple(col.names or ()),
+        names=names,
         eps=eps,
         n_samples=int(x.shape[0]),
         n_directions=nd,
         n_undefined=int(np.isnan(ratios).sum()),
         seed=seed,
-        stderr=float(pair.std(ddof=1) / np.sqrt(pair.size)) if pair.size > 1 else float("nan"),
+        stderr=stderr,
+        reason=reason,
     )
+
+
+def _nanmean(a: NDArray[np.float64], axis: int) -> NDArray[np.float64]:
+    """Mean over ``axis`` of the non-NaN entries; NaN where there are none (without
+    numpy's warning)."""
+    ok = ~np.isnan(a)
+    count = ok.sum(axis=axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(ok, a, 0.0).sum(axis=axis) / np.where(count > 0, count, np.nan)
