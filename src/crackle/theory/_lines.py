@@ -27,6 +27,7 @@ Array = NDArray[np.float64]
 ActivationLike = str | Activation | Func
 
 __all__ = [
+    "WIDOM_SUSCEPTIBILITIES",
     "CriticalExponents",
     "EdgeOfChaos",
     "WidomLine",
@@ -213,20 +214,40 @@ def edge_of_chaos(sigma_b2: ArrayLike, activation: ActivationLike = "tanh") -> E
     return EdgeOfChaos(_out(b, scalar), _out(s, scalar), _out(q, scalar), act.name, note)
 
 
-def _widom_objective(act: Activation, q: Array, b: Array, power: float) -> Array:
-    """chi_w (power 0) or chi_w / (2 sqrt q) (power 0.5) along the curve at fixed b."""
+#: The susceptibilities whose ridge (maximum over sigma_w^2 at fixed sigma_b^2) is a
+#: Widom line, by ``widom_line``'s ``susceptibility`` name.
+WIDOM_SUSCEPTIBILITIES: dict[str, str] = {
+    "strength": "d sqrt(q*)/d sigma_w^2",
+    "strength_sigma_w": "d sqrt(q*)/d sigma_w",
+    "q": "d q*/d sigma_w^2",
+}
+
+
+def _widom_objective(act: Activation, q: Array, b: Array, kind: str) -> Array:
+    """The susceptibility ``kind`` along the fixed-point curve at fixed b, as a function
+    of q* = q (there sigma_w^2 = (q - b)/V(q)):
+
+    - "q": chi_w = dq*/d sigma_w^2 = V^2 / (V - (q - b) V'(q));
+    - "strength": d sqrt(q*)/d sigma_w^2 = chi_w / (2 sqrt(q));
+    - "strength_sigma_w": d sqrt(q*)/d sigma_w = 2 sigma_w d sqrt(q*)/d sigma_w^2
+      = chi_w sqrt(sigma_w^2 / q).
+    """
     m = moments(act, q)
     denom = m.v - (q - b) * m.dv
     with np.errstate(divide="ignore", invalid="ignore"):
         chi = np.where(denom > 0, m.v**2 / denom, np.inf)
-        return np.asarray(chi / (2.0 * np.sqrt(q)) ** (2 * power) if power else chi)
+        if kind == "q":
+            return np.asarray(chi)
+        if kind == "strength":
+            return np.asarray(chi / (2.0 * np.sqrt(q)))
+        return np.asarray(chi * np.sqrt((q - b) / (m.v * q)))
 
 
 def widom_line(
     sigma_b2: ArrayLike,
     activation: ActivationLike = "tanh",
     *,
-    susceptibility: Literal["strength", "q"] = "strength",
+    susceptibility: Literal["strength", "strength_sigma_w", "q"] = "strength",
     sigma_w2_max: float = 50.0,
 ) -> WidomLine:
     """The Widom line: the sigma_w^2 where the sigma_w-susceptibility peaks, and the peak.
@@ -237,12 +258,22 @@ def widom_line(
         Bias variances, finite and >= 0.
     activation : str, Activation or callable
         See :func:`crackle.meanfield.fixed_point`.
-    susceptibility : {"strength", "q"}
-        ``"strength"`` (default): d sqrt(q*)/d(sigma_w^2), the response of the signal
-        strength sqrt(q*) that Ghavasieh et al. 2025 (Methods, Eq. 9) uses; it diverges at
-        (1, 0) for tanh and has a finite ridge for sigma_b^2 > 0. ``"q"``:
-        chi_w = dq*/d(sigma_w^2); for tanh it rises monotonically in sigma_w^2 (no
-        interior peak, so NaN with a note).
+    susceptibility : {"strength", "strength_sigma_w", "q"}
+        Which response's ridge is the Widom line. Ghavasieh et al. 2025 (Methods 0.10,
+        Eq. 9) define their sigma_w-susceptibility on the signal strength sqrt(q*), but
+        the derivative variable (sigma_w^2 or sigma_w) is lost with the equation in the
+        text that survives, so both readings are offered:
+
+        - ``"strength"`` (default): d sqrt(q*)/d(sigma_w^2). For tanh it diverges at
+          (1, 0) and has a finite ridge for every sigma_b^2 > 0, which turns back to
+          smaller sigma_w^2 beyond sigma_b^2 ~ 0.5.
+        - ``"strength_sigma_w"``: d sqrt(q*)/d sigma_w = 2 sigma_w d sqrt(q*)/d(sigma_w^2).
+          The factor 2 sigma_w moves the ridge to larger sigma_w^2 (never smaller); for
+          tanh the ridge runs off to large sigma_w^2 as sigma_b^2 grows and there is no
+          interior peak from sigma_b^2 ~ 0.3 on (the response tends to 1 from below as
+          sigma_w^2 -> inf): NaN with a note.
+        - ``"q"``: chi_w = dq*/d(sigma_w^2); for tanh it rises monotonically in
+          sigma_w^2 (no interior peak, so NaN with a note).
     sigma_w2_max : float
         Largest sigma_w^2 searched.
 
@@ -263,20 +294,22 @@ def widom_line(
     >>> w = ck.meanfield.widom_line([0.01, 0.1])
     >>> [round(float(x), 3) for x in w.sigma_w2], [round(float(x), 3) for x in w.peak]
     ([1.186, 1.511], [0.597, 0.369])
+    >>> w = ck.meanfield.widom_line([0.0, 0.01, 0.1], susceptibility="strength_sigma_w")
+    >>> [round(float(x), 3) for x in w.sigma_w2], w.susceptibility
+    ([1.0, 1.3, 3.521], 'd sqrt(q*)/d sigma_w')
     """
     func = "widom_line"
     b, scalar = _as_variances(sigma_b2, "sigma_b2", func)
-    kind = check_choice(susceptibility, "susceptibility", func, ["strength", "q"])
+    kind = check_choice(susceptibility, "susceptibility", func, list(WIDOM_SUSCEPTIBILITIES))
     smax = check_real(sigma_w2_max, "sigma_w2_max", func, low=0.0, low_open=True, high=1e8)
     act = resolve_activation(activation, func)
-    power = 0.5 if kind == "strength" else 0.0
     s = np.full(b.size, np.nan)
     peak = np.full(b.size, np.nan)
     q = np.full(b.size, np.nan)
     notes = []
     phi0 = float(act.phi(np.zeros(1))[0])
     at0 = (b == 0) & (phi0 == 0.0) & (not act.homogeneous)
-    if at0.any() and kind == "strength":
+    if at0.any() and kind != "q":
         d0 = _slope0(act)
         s[at0], peak[at0], q[at0] = 1.0 / d0, np.inf, 0.0
         notes.append("sigma_b^2 = 0: the critical point, where the susceptibility diverges")
@@ -286,7 +319,7 @@ def widom_line(
         bb = b[rest][:, None]
         grid = np.geomspace(1e-12, 1.0, 241)[None, :] * (smax + bb + 1.0)
         qg = bb + grid
-        vals = _widom_objective(act, qg.ravel(), np.repeat(b[rest], grid.shape[1]), power)
+        vals = _widom_objective(act, qg.ravel(), np.repeat(b[rest], grid.shape[1]), kind)
         vals = vals.reshape(qg.shape)
         sw_g = (qg - bb) / moments(act, qg.ravel()).v.reshape(qg.shape)
         vals = np.where((sw_g <= smax) & np.isfinite(vals), vals, -np.inf)
@@ -300,7 +333,7 @@ def widom_line(
         br = b[rest]
 
         def f(t: Array) -> Array:
-            return -_widom_objective(act, br + np.exp(t), br, power)
+            return -_widom_objective(act, br + np.exp(t), br, kind)
 
         x1, x2 = hi - gr * (hi - lo), lo + gr * (hi - lo)
         f1, f2 = f(x1), f(x2)
@@ -317,7 +350,7 @@ def widom_line(
             f2 = np.where(np.isnan(f2), f(x2), f2)
         t = 0.5 * (lo + hi)
         qq = br + np.exp(t)
-        pk = _widom_objective(act, qq, br, power)
+        pk = _widom_objective(act, qq, br, kind)
         sw = (qq - br) / moments(act, qq).v
         s[rest] = np.where(inside, sw, np.nan)
         peak[rest] = np.where(inside, pk, np.nan)
@@ -334,7 +367,7 @@ def widom_line(
         _out(s, scalar),
         _out(peak, scalar),
         _out(q, scalar),
-        "d sqrt(q*)/d sigma_w^2" if kind == "strength" else "d q*/d sigma_w^2",
+        WIDOM_SUSCEPTIBILITIES[kind],
         act.name,
         "; ".join(notes) or "ok",
     )

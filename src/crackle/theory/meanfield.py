@@ -6,7 +6,9 @@ A network ``z^l = W^l phi(z^{l-1}) + b^l`` with ``W_ij ~ N(0, sigma_w^2 / N)`` a
 (to ~1e-13) and vectorised over whole grids, its fixed point ``q*``, the slopes
 ``chi_q`` (length map) and ``chi_1`` (order to chaos), the correlation fixed point
 ``c*``, the depth scales ``xi_q``, ``xi_c``, and the susceptibilities ``chi_w``,
-``chi_b``; plus the edge of chaos, the Widom line and the critical exponents.
+``chi_b`` and the responses of the signal strength sqrt(q*) to sigma_w^2 and to
+sigma_w; plus the edge of chaos, the Widom line (either derivative) and the critical
+exponents.
 See docs/meanfield.md for the numerical choices and their measured accuracy.
 
 References
@@ -42,6 +44,7 @@ from crackle.theory._fixedpoint import (
     solve_q_star,
 )
 from crackle.theory._lines import (
+    WIDOM_SUSCEPTIBILITIES,
     CriticalExponents,
     EdgeOfChaos,
     WidomLine,
@@ -56,6 +59,7 @@ ActivationLike = str | Activation | Func
 
 __all__ = [
     "ACTIVATIONS",
+    "WIDOM_SUSCEPTIBILITIES",
     "Activation",
     "CriticalExponents",
     "EdgeOfChaos",
@@ -81,6 +85,8 @@ _VARIABLES: dict[str, str] = {
     "chi_b": "dq*/d(sigma_b^2) = 1 / (1 - chi_q)",
     "chi_w_strength": "d sqrt(q*)/d(sigma_w^2) = chi_w / (2 sqrt(q*)): response of the "
     "signal strength sqrt(q*); its ridge is the Widom line",
+    "chi_w_strength_sigma_w": "d sqrt(q*)/d sigma_w = 2 sigma_w d sqrt(q*)/d(sigma_w^2): "
+    "the same response per unit sigma_w; its ridge is the other reading of the Widom line",
 }
 
 
@@ -101,6 +107,7 @@ class MeanFieldPoint:
     chi_w: float
     chi_b: float
     chi_w_strength: float
+    chi_w_strength_sigma_w: float
     status: str
 
     def to_dict(self) -> dict[str, Any]:
@@ -131,6 +138,7 @@ def _evaluate(act: Activation, sw: Array, sb: Array, n_hermite: int) -> dict[str
         chi_w = np.where(st == CRITICAL, np.nan, chi_w)
         strength = np.where(q[fin] > 0, chi_w / (2.0 * np.sqrt(q[fin])), 0.0)
         strength = np.where(st == CRITICAL, np.inf, strength)
+        strength_sigma = 2.0 * np.sqrt(sw[fin]) * strength
         xi_q = np.where(chi_q <= 0, 0.0, np.where(chi_q >= 1, np.inf, -1.0 / np.log(chi_q)))
     for name, val in (
         ("chi_q", chi_q),
@@ -138,6 +146,7 @@ def _evaluate(act: Activation, sw: Array, sb: Array, n_hermite: int) -> dict[str
         ("chi_b", chi_b),
         ("chi_w", chi_w),
         ("chi_w_strength", strength),
+        ("chi_w_strength_sigma_w", strength_sigma),
         ("xi_q", xi_q),
     ):
         col = out[name]
@@ -239,7 +248,8 @@ def phase_diagram(
     xarray.Dataset
         Coordinates ``sigma_w2`` (n_w,) and ``sigma_b2`` (n_b,); variables of shape
         (n_w, n_b): ``q_star``, ``chi_q``, ``chi_1``, ``c_star``, ``chi_c``, ``xi_q``,
-        ``xi_c``, ``chi_w``, ``chi_b``, ``chi_w_strength`` and ``status`` (int8 flags,
+        ``xi_c``, ``chi_w``, ``chi_b``, ``chi_w_strength``, ``chi_w_strength_sigma_w``
+        and ``status`` (int8 flags,
         CF ``flag_values``/``flag_meanings``). NaN and inf are never silent: the
         status of the point and the Dataset attribute ``nonfinite_reasons`` say why.
 
