@@ -12,6 +12,7 @@ from torch import nn
 
 from crackle._validation import check_1d, check_choice, param_error
 from crackle.nn._dead import dead_reason, warn_dead
+from crackle.nn._memory import check_batch_memory
 from crackle.nn._modules import ModuleSpec, evaluating
 from crackle.nn._probe_utils import bcast, chunks, prepare, run_model, to_dict
 from crackle.nn.record import STATS, _Collector, output_tensor, signal_strength
@@ -217,6 +218,7 @@ def dynamic_range(
     if bool((rms == 0).any()):
         raise param_error("inputs", func, "non-zero samples (each is scaled by intensity)", "zeros")
     xhat = x / bcast(rms, x.ndim)
+    check_batch_memory(model, runner, xhat, bs, func)
 
     def reduce(t: torch.Tensor, name: str) -> torch.Tensor:
         return signal_strength(t, stat)

@@ -20,6 +20,7 @@ from torch import nn
 
 from crackle._validation import check_bool, check_int, check_real
 from crackle.nn._dead import dead_inputs, dead_reason, warn_dead
+from crackle.nn._memory import check_batch_memory
 from crackle.nn._modules import ModuleSpec, evaluating
 from crackle.nn._probe_utils import (
     as_seed,
@@ -231,6 +232,7 @@ def random_direction_rate(
     nd = check_int(n_directions, "n_directions", func, low=1)
     per_unit = check_bool(per_unit, "per_unit", func)
     seed = as_seed(seed, func)
+    check_batch_memory(model, runner, x, bs, func, copies=2)
     gen = torch.Generator().manual_seed(seed)
 
     def reduce(t: torch.Tensor, name: str) -> torch.Tensor:
@@ -457,6 +459,7 @@ def lyapunov_exponent(
     per_unit = check_bool(per_unit, "per_unit", func)
     n_iter, tol = _check_iteration(n_iter, tol, func)
     seed = as_seed(seed, func)
+    check_batch_memory(model, runner, x, bs, func, graph=True)
     per_sample, dirs, names, most, conv, chain = _spectrum_batches(
         model, runner, x, named, 1, bs, n_iter, tol, seed, per_unit, func
     )
@@ -585,6 +588,7 @@ def lyapunov_spectrum(
     per_unit = check_bool(per_unit, "per_unit", func)
     n_iter, tol = _check_iteration(n_iter, tol, func)
     seed = as_seed(seed, func)
+    check_batch_memory(model, runner, x, bs, func, copies=k, graph=True)
     per_sample, dirs, names, most, conv, chain = _spectrum_batches(
         model, runner, x, named, k, bs, n_iter, tol, seed, per_unit, func
     )

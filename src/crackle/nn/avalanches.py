@@ -25,6 +25,7 @@ from torch import nn
 
 from crackle._validation import check_choice, check_int, check_real, param_error
 from crackle.events.avalanches import Avalanches, avalanches_from_trajectories
+from crackle.nn._memory import check_batch_memory
 from crackle.nn._modules import (
     BatchNormTrainingWarning,
     ModuleSpec,
@@ -108,6 +109,7 @@ def layer_signals(
     try:
         model.eval()
         runner = _runner(model, bn)
+        check_batch_memory(model, runner, x, bs, func)
         with warnings.catch_warnings():
             # Batch statistics are what batch_norm="batch" asks for: no warning.
             warnings.simplefilter("ignore", BatchNormTrainingWarning)

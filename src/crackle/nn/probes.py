@@ -36,6 +36,7 @@ from crackle.nn._lyapunov_probes import (
     lyapunov_spectrum,
     random_direction_rate,
 )
+from crackle.nn._memory import check_batch_memory
 from crackle.nn._modules import ModuleSpec, evaluating
 from crackle.nn._probe_utils import (
     as_seed,
@@ -192,6 +193,7 @@ def branching_parameter(
     nd = check_int(n_directions, "n_directions", func, low=1)
     per_unit = check_bool(per_unit, "per_unit", func)
     seed = as_seed(seed, func)
+    check_batch_memory(model, runner, x, bs, func, copies=2)
     gen = torch.Generator().manual_seed(seed)
     sums: list[NDArray[np.float64]] = []
 
