@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import typer
@@ -24,44 +25,82 @@ from crackle.cli.experiment import experiment_app
 @locks_out
 def trainability(
     out: Path = typer.Option(Path("runs/trainability"), "--out", "-o", help="Run directory."),
-    sigma_w2: str = typer.Option("0.5,1,1.5,2,2.5,3,3.5,4", "--sigma-w2", help="Grid of σ_w²."),
-    sigma_b2: str = typer.Option("0,0.05,0.1,0.2,0.35,0.5", "--sigma-b2", help="Grid of σ_b²."),
-    depth: int = typer.Option(20, help="Hidden layers."),
+    sigma_w2: str = typer.Option("0.5,1,1.5,2,3,4,5", "--sigma-w2", help="Grid of σ_w²."),
+    sigma_b2: str = typer.Option("0,0.1,0.3,1,2", "--sigma-b2", help="Grid of σ_b²."),
+    depth: str = typer.Option("50,100", help="Hidden layers; one map per depth, comma-separated."),
     width: int = typer.Option(64, help="Neurons per hidden layer."),
-    epochs: int = typer.Option(2, help="Epochs (the paper: 10)."),
+    epochs: int = typer.Option(3, help="Epochs (the paper: 10)."),
     batches_per_epoch: int = typer.Option(200, help="Batches per epoch (the paper: 200)."),
     batch_size: int = typer.Option(128, help="Batch size (the paper: 128)."),
     lr: float = typer.Option(0.01, help="SGD learning rate."),
     dataset: str = typer.Option("fashion_mnist", help="'fashion_mnist' or 'digits'."),
     seed: int = typer.Option(0, min=0, help="Random seed."),
+    n_seeds: int = typer.Option(3, help="Networks trained per cell (seeds)."),
+    n_boot: int = typer.Option(2000, help="Bootstrap draws for the confidence intervals."),
+    paper_scale: bool = typer.Option(
+        False,
+        "--paper-scale",
+        help="The paper's protocol: 10 epochs, σ_w² 0.25..5 by 0.25, ten σ_b² from 0 to 2, "
+        "width 200, 3 seeds (grid and epoch options are then ignored).",
+    ),
+    workers: int = typer.Option(1, help="Processes training at once (one torch thread each)."),
     wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
 ) -> None:
-    """Train a deep tanh MLP per cell (SGD), map its training accuracy over the plane,
-    and rank it against the mean-field chi_w and the closeness to the edge of chaos
-    (Ghavasieh et al. 2025, Fig. 3). Finished cells are kept in OUT/cells/ and not retrained."""
+    """Train deep tanh MLPs (several seeds) per cell (SGD), map their training accuracy
+    over the plane, and rank it (Spearman, bootstrap CIs, pooled and per σ_b²) against the
+    closeness to the edge of chaos, to both Widom ridges (d√q*/dσ_w² and d√q*/dσ_w) and
+    to χ₁ = 1 (Ghavasieh et al. 2025, Fig. 3). Each depth is kept in OUT/depth<L>/; finished
+    cells are kept in its cells/ and not retrained."""
     from crackle.experiments.trainability import TrainabilityConfig, trainability_map
     from crackle.report.figures import save_figure
+    from crackle.report.trainability_figures import trainability_figure
 
-    cfg = TrainabilityConfig(
-        sigma_w2=split_floats(sigma_w2, "--sigma-w2"),
-        sigma_b2=split_floats(sigma_b2, "--sigma-b2"),
-        depth=depth,
-        width=width,
-        epochs=epochs,
-        batches_per_epoch=batches_per_epoch,
-        batch_size=batch_size,
-        lr=lr,
-        dataset=dataset,
-        seed=seed,
-    )
-    n_cells = len(cfg.sigma_w2) * len(cfg.sigma_b2)
+    depths = split_ints(depth, "--depth")
+    common: dict[str, Any] = {
+        "lr": lr, "dataset": dataset, "seed": seed, "n_seeds": n_seeds, "n_boot": n_boot
+    }  # fmt: skip
+    if paper_scale:
+        cfgs = [TrainabilityConfig.paper_scale(d, **common) for d in depths]
+    else:
+        cfgs = [
+            TrainabilityConfig(
+                sigma_w2=split_floats(sigma_w2, "--sigma-w2"),
+                sigma_b2=split_floats(sigma_b2, "--sigma-b2"),
+                depth=d,
+                width=width,
+                epochs=epochs,
+                batches_per_epoch=batches_per_epoch,
+                batch_size=batch_size,
+                **common,
+            )
+            for d in depths
+        ]
+    results = []
     with progress_bar() as progress:
-        task = progress.add_task("training cells", total=n_cells)
-        res = trainability_map(cfg, out=out, progress=lambda d: progress.update(task, completed=d))
-    path = save_figure(res.plot(), out / "figures" / "trainability.png")
-    for name, (rho, p) in res.correlations.items():
-        console.print(f"Spearman ρ(accuracy, {name}) = {rho:+.3f} (p = {p:.2g})")
-    console.print(f"wrote {out}/trainability.json and {path}")
+        for cfg in cfgs:
+            n = len(cfg.sigma_w2) * len(cfg.sigma_b2) * cfg.n_seeds
+            task = progress.add_task(f"depth {cfg.depth}", total=n)
+
+            def advance(done: int, task: Any = task) -> None:
+                progress.update(task, completed=done)
+
+            res = trainability_map(cfg, out=out / f"depth{cfg.depth}", progress=advance,
+                                   workers=workers)  # fmt: skip
+            results.append(res)
+    path = save_figure(trainability_figure(results), out / "figures" / "trainability.png")
+    pct = f"{100 * cfgs[0].confidence:g}%"
+    for res in results:
+        console.print(f"depth {res.config.depth}: Spearman ρ(accuracy, predictor), {pct} CI")
+        for scope, tests in res.rank_tests.items():
+            cells = "  ".join(
+                f"{name} {ci.rho:+.2f} [{ci.low:+.2f}, {ci.high:+.2f}]"
+                for name, ci in tests.items()
+                if name != "susceptibility_w"
+            )
+            console.print(f"  {scope}: {cells}")
+        for name, ci in res.differences["pooled"].items():
+            console.print(f"  pooled {name}: {ci.rho:+.2f} [{ci.low:+.2f}, {ci.high:+.2f}]")
+    console.print(f"wrote {out}/depth<L>/trainability.json and {path}")
 
 
 @experiment_app.command("epochs")
