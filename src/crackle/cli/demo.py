@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.text import Text
@@ -10,6 +11,16 @@ from rich.text import Text
 from crackle.cli._common import WAIT_HELP, clean_errors, console, locks_out, progress_bar
 from crackle.cli._tables import report_table
 from crackle.cli.main import app
+
+if TYPE_CHECKING:
+    from crackle.io.rundir import RunDir
+
+
+def _remove_temporaries(run: RunDir) -> None:
+    """Hidden ``.NAME.*.tmp`` files of atomic writes that a killed writer left."""
+    for folder in (run.path, run.figures):
+        for f in folder.glob(".*.tmp"):
+            f.unlink(missing_ok=True)
 
 
 @app.command("demo")
@@ -58,6 +69,7 @@ def demo(
     if sizes not in ("excess", "total"):
         raise ValueError(f"--sizes must be 'excess' or 'total'; got {sizes!r}")
     run = RunDir.create(out)
+    _remove_temporaries(run)  # of a demo killed while writing; ours alone: the lock is held
     min_tail_fraction = None
     with progress_bar() as progress:
         if source == "gaussian":
