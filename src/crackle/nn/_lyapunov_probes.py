@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ from numpy.typing import ArrayLike, NDArray
 from torch import nn
 
 from crackle._validation import check_bool, check_int, check_real
-from crackle.nn._dead import dead_inputs, dead_reason, warn_dead
+from crackle.nn._dead import dead_reason, vanished, warn_dead
 from crackle.nn._memory import check_batch_memory
 from crackle.nn._modules import ModuleSpec, evaluating
 from crackle.nn._probe_utils import (
@@ -85,7 +86,9 @@ class LyapunovResult:
 
     def plot(self, ax: Any = None) -> Any:
         """Per-layer log growth along the top direction, with the critical value 0."""
-        return plot_per_layer(self.per_layer, "log growth per layer", 0.0, ax)
+        title = f"largest Lyapunov exponent λ_max = {self.value:.3f}"
+        title += f" ± {self.stderr:.3f}" if np.isfinite(self.stderr) else ""
+        return plot_per_layer(self.per_layer, "log growth along the top direction", 0.0, ax, title)
 
 
 @dataclass(frozen=True)
@@ -123,15 +126,18 @@ class LyapunovSpectrum:
 
     def plot(self, ax: Any = None) -> Any:
         """The exponents against their index, with error bars and the critical 0."""
-        if ax is None:
-            import matplotlib.pyplot as plt
+        from crackle.report.figures import new_axes
 
-            _, ax = plt.subplots(figsize=(5, 3))
+        ax = new_axes(ax, figsize=(5.5, 3.6))
         i = np.arange(1, self.exponents.size + 1)
-        ax.errorbar(i, self.exponents, yerr=self.stderr, fmt="o-", ms=3, capsize=2)
-        ax.axhline(0.0, color="0.5", ls="--", lw=1)
+        ax.errorbar(
+            i, self.exponents, yerr=self.stderr, fmt="o-", ms=3, capsize=2, label="λ_i (± s.e.)"
+        )
+        ax.axhline(0.0, color="0.5", ls="--", lw=1, label="critical value 0")
         ax.set_xlabel("index i")
         ax.set_ylabel("Lyapunov exponent λ_i (per layer)")
+        ax.set_title(f"Lyapunov spectrum, {self.exponents.size} largest exponents", fontsize=10)
+        ax.legend(frameon=False, fontsize=8)
         return ax
 
 
@@ -169,7 +175,9 @@ class GrowthRateResult:
 
     def plot(self, ax: Any = None) -> Any:
         """Per-layer log growth rates with the critical value 0."""
-        return plot_per_layer(self.per_layer, "log growth per layer", 0.0, ax)
+        title = f"random-direction growth rate = {self.value:.3f}"
+        title += f" ± {self.stderr:.3f}" if np.isfinite(self.stderr) else ""
+        return plot_per_layer(self.per_layer, "log growth of a random direction", 0.0, ax, title)
 
 
 def random_direction_rate(
@@ -235,15 +243,7 @@ def random_direction_rate(
     check_batch_memory(model, runner, x, bs, func, copies=2)
     gen = torch.Generator().manual_seed(seed)
 
-    def reduce(t: torch.Tensor, name: str) -> torch.Tensor:
-        tan = fwAD.unpack_dual(t).tangent
-        if tan is None:  # the layer does not depend on the input
-            return torch.zeros(t.shape[0], dtype=t.dtype, device=t.device)
-        flat = tan.reshape(t.shape[0], -1)
-        return torch.linalg.vector_norm(flat, dim=1) / (
-            math.sqrt(flat.shape[1]) if per_unit else 1.0
-        )
-
+    reduce, sizes = _tangent_reducer(per_unit)
     outs: list[NDArray[np.float64]] = []
     with evaluating(model), torch.no_grad():
         col = _Collector(runner, named, reduce)
@@ -272,7 +272,7 @@ def random_direction_rate(
     with np.errstate(divide="ignore", invalid="ignore"):
         per_sample = np.log(np.concatenate(outs)) / len(names)
     per_sample, value, stderr, per_layer, reason = _undefined(
-        per_sample, norms, names, "the growth rate", nd
+        per_sample, norms, names, "the growth rate", _by_layer(sizes, len(names)), nd
     )
     return GrowthRateResult(
         value=value,
@@ -284,6 +284,34 @@ def random_direction_rate(
         seed=seed,
         reason=reason,
     )
+
+
+def _tangent_reducer(
+    per_unit: bool,
+) -> tuple[Callable[[torch.Tensor, str], torch.Tensor], list[torch.Tensor]]:
+    """A collector's reduce for dual tensors: the tangent's norm per sample (per unit
+    or plain); the primal's norms are appended to the list returned with it."""
+    sizes: list[torch.Tensor] = []
+
+    def reduce(t: torch.Tensor, name: str) -> torch.Tensor:
+        primal, tan = fwAD.unpack_dual(t)
+        sizes.append(torch.linalg.vector_norm(primal.reshape(t.shape[0], -1), dim=1).cpu())
+        if tan is None:  # the layer does not depend on the input
+            return torch.zeros(t.shape[0], dtype=t.dtype, device=t.device)
+        flat = tan.reshape(t.shape[0], -1)
+        return torch.linalg.vector_norm(flat, dim=1) / (
+            math.sqrt(flat.shape[1]) if per_unit else 1.0
+        )
+
+    return reduce, sizes
+
+
+def _by_layer(sizes: list[torch.Tensor], n_layers: int) -> NDArray[np.float64]:
+    """Per-layer values appended pass after pass, as (rows, L)."""
+    if not sizes or n_layers == 0:
+        return np.zeros((0, n_layers))
+    blocks = [torch.stack(sizes[i : i + n_layers], 1) for i in range(0, len(sizes), n_layers)]
+    return torch.cat(blocks).double().numpy()
 
 
 def _mean_err(v: NDArray[np.float64]) -> tuple[float, float]:
@@ -309,13 +337,15 @@ def _undefined(
     norms: NDArray[np.float64],
     names: tuple[str, ...] | list[str],
     what: str,
+    outputs: NDArray[np.float64],
     n_directions: int = 1,
 ) -> tuple[NDArray[np.float64], float, float, NDArray[np.float64], str | None]:
     """(per-sample values with NaN where undefined, mean, standard error, per-layer log
     growth, reason): the dead-network contract of :mod:`crackle.nn._dead`.
 
     ``per_sample`` has one entry per (direction, input) row, ``norms`` (rows, L + 1)
-    the perturbation's size at the input and after each layer."""
+    the perturbation's size at the input and after each layer, ``outputs`` (rows, L)
+    the size of each layer's output."""
     finite = np.isfinite(per_sample)
     per_layer = _log_growth(norms, finite)
     if finite.all():
@@ -325,12 +355,12 @@ def _undefined(
     value, err = _mean_err(per_sample)
     n = per_sample.size // n_directions
     n_bad = int((~finite).reshape(n_directions, n).any(axis=0).sum())
-    _, layer = dead_inputs(norms[~finite, 1:], list(names))
+    gone = vanished(norms[~finite, 1:], list(names), outputs[~finite])
     if finite.any():
         rest = f"the value and its standard error are over the other {n - n_bad} input(s)"
-        reason = dead_reason(what, layer, n_bad, n, rest)
+        reason = dead_reason(what, gone, n_bad, n, rest)
     else:
-        reason = dead_reason(what, layer, n, n, None)
+        reason = dead_reason(what, gone, n, n, None)
     warn_dead(reason)
     return per_sample, value, err, per_layer, reason
 
@@ -463,9 +493,9 @@ def lyapunov_exponent(
     per_sample, dirs, names, most, conv, chain = _spectrum_batches(
         model, runner, x, named, 1, bs, n_iter, tol, seed, per_unit, func
     )
-    norms, col_names = _tangent_norms(model, runner, x, named, bs, dirs, per_unit, func)
+    norms, col_names, outputs = _tangent_norms(model, runner, x, named, bs, dirs, per_unit, func)
     lam, value, stderr, per_layer, reason = _undefined(
-        per_sample[:, 0], norms, col_names or names, "lambda_max"
+        per_sample[:, 0], norms, col_names or names, "lambda_max", outputs
     )
     return LyapunovResult(
         value=value,
@@ -491,19 +521,12 @@ def _tangent_norms(
     dirs: list[torch.Tensor],
     per_unit: bool,
     func: str,
-) -> tuple[NDArray[np.float64], list[str]]:
+) -> tuple[NDArray[np.float64], list[str], NDArray[np.float64]]:
     """Tangent norms (n, L + 1) along the first direction of each batch in ``dirs``,
-    at the input and after each layer (per unit or plain), and the layer names: where
-    the growth happens, and where a perturbation vanishes."""
-
-    def reduce(t: torch.Tensor, name: str) -> torch.Tensor:
-        tan = fwAD.unpack_dual(t).tangent
-        if tan is None:
-            return torch.zeros(t.shape[0], dtype=t.dtype, device=t.device)
-        flat = tan.reshape(t.shape[0], -1)
-        return torch.linalg.vector_norm(flat, dim=1) / (
-            math.sqrt(flat.shape[1]) if per_unit else 1.0
-        )
+    at the input and after each layer (per unit or plain), the layer names, and the
+    norms of the layers' outputs (n, L): where the growth happens, and where and why a
+    perturbation vanishes."""
+    reduce, sizes = _tangent_reducer(per_unit)
 
     with evaluating(model), torch.no_grad():
         col = _Collector(runner, named, reduce)
@@ -517,7 +540,8 @@ def _tangent_norms(
             col.detach()
     v_size = 1.0 / math.sqrt(x[0].numel()) if per_unit else 1.0
     norms = np.concatenate([np.full((x.shape[0], 1), v_size), np.concatenate(col.rows)], 1)
-    return norms, list(col.names or ())
+    names = list(col.names or ())
+    return norms, names, _by_layer(sizes, len(names))
 
 
 def lyapunov_spectrum(
@@ -597,13 +621,13 @@ def lyapunov_spectrum(
     reason = None
     finite = np.isfinite(per_sample)
     if not finite.all():
-        norms, _ = _tangent_norms(model, runner, x, named, bs, dirs, per_unit, func)
+        norms, _, outputs = _tangent_norms(model, runner, x, named, bs, dirs, per_unit, func)
         first = int(np.flatnonzero(~finite.all(axis=0))[0])  # the first exponent hit
         n_bad = int((~finite[:, first]).sum())
         if first == 0:  # lambda_1 = -inf: the Jacobian is zero
-            _, layer = dead_inputs(norms[~finite[:, 0], 1:], names)
+            gone = vanished(norms[~finite[:, 0], 1:], names, outputs[~finite[:, 0]])
             rest = None if n_bad == n else "each exponent is the mean over the other inputs"
-            reason = dead_reason("every exponent", layer, n_bad, n, rest)
+            reason = dead_reason("every exponent", gone, n_bad, n, rest)
         else:
             reason = (
                 f"dead units: the Jacobian has rank below {first + 1} at {n_bad} of {n} "

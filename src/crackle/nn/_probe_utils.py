@@ -35,16 +35,13 @@ def to_dict(obj: Any) -> dict[str, Any]:
     return out
 
 
-def plot_per_layer(values: NDArray[Any], ylabel: str, ref: float, ax: Any) -> Any:
-    if ax is None:
-        import matplotlib.pyplot as plt
+def plot_per_layer(
+    values: NDArray[Any], ylabel: str, ref: float, ax: Any, title: str | None = None
+) -> Any:
+    """A probe's per-layer values (:func:`crackle.report.figures.plot_per_layer`)."""
+    from crackle.report.figures import plot_per_layer as draw
 
-        _, ax = plt.subplots(figsize=(5, 3))
-    ax.plot(np.arange(1, values.size + 1), values, "o-", ms=3)
-    ax.axhline(ref, color="0.5", ls="--", lw=1)
-    ax.set_xlabel("layer")
-    ax.set_ylabel(ylabel)
-    return ax
+    return draw(values, ylabel=ylabel, ref=ref, title=title, ax=ax)
 
 
 def resolve_modules(

@@ -14,9 +14,15 @@ if TYPE_CHECKING:
     from crackle.stats.windows import WindowScan
 
 __all__ = [
+    "collapse_subset",
     "new_axes",
+    "new_figure",
+    "plot_branching_ratio",
+    "plot_ccdf",
     "plot_collapse",
     "plot_collapse_error",
+    "plot_pdf",
+    "plot_per_layer",
     "plot_size_duration",
     "plot_window_scan",
     "report_figure",
@@ -26,28 +32,211 @@ __all__ = [
 ]
 
 
-def new_axes(ax: Any = None) -> Any:
-    """``ax`` itself, or a fresh axes on a new pyplot figure."""
+def new_axes(ax: Any = None, figsize: tuple[float, float] = (5.5, 4.2)) -> Any:
+    """``ax`` itself, or the axes of a new pyplot figure (constrained layout, so that
+    labels are never clipped); ``plt.show()`` then shows it."""
     if ax is not None:
         return ax
     import matplotlib.pyplot as plt
 
-    _, ax = plt.subplots(figsize=(5, 4))
+    _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return ax
+
+
+def new_figure(fig: Any = None, figsize: tuple[float, float] = (10, 8)) -> Any:
+    """``fig`` itself, or a new pyplot figure with constrained layout."""
+    if fig is not None:
+        return fig
+    import matplotlib.pyplot as plt
+
+    return plt.figure(figsize=figsize, layout="constrained")
+
+
+def _value_pm(symbol: str, value: float, err: float, digits: int = 3) -> str:
+    """'τ = 1.502 ± 0.012' (the error left out when it is not finite)."""
+    if not np.isfinite(value):
+        return f"{symbol}: not fitted"
+    text = f"{symbol} = {value:.{digits}f}"
+    return text + (f" ± {err:.{digits}f}" if np.isfinite(err) else "")
+
+
+def _axis_quantity(name: str, symbol: str) -> str:
+    return f"{name} {symbol}".strip()
+
+
+def plot_ccdf(
+    x: Any,
+    p: Any,
+    *,
+    law: tuple[Any, Any] | None = None,
+    xmin: float | None = None,
+    exponent: float = float("nan"),
+    exponent_err: float = float("nan"),
+    name: str = "value",
+    symbol: str = "X",
+    exponent_symbol: str = "α",
+    title: str | None = None,
+    ax: Any = None,
+    **kwargs: Any,
+) -> Any:
+    """Log-log complementary CDF P(X >= x) of the data, with the fitted law.
+
+    Parameters
+    ----------
+    x, p : array_like of shape (u,)
+        Distinct values and the fraction of the data at or above each.
+    law : (array_like, array_like), optional
+        The fitted law on the same scale (x, P), drawn as a line labelled with
+        ``exponent_symbol = exponent ± exponent_err``.
+    xmin : float, optional
+        The fit's lower cut-off, drawn as a dotted line.
+    name, symbol : str
+        The quantity and its symbol, e.g. "avalanche size" and "S": the axes read
+        "avalanche size S" and "P(S ≥ s)".
+    exponent_symbol : str
+        τ for sizes, α for durations.
+    title : str, optional
+        Default: "CCDF of the <name>".
+    ax : matplotlib Axes, optional
+        Where to draw; default a new pyplot figure.
+    **kwargs
+        Passed to the data's ``ax.loglog``.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = new_axes(ax)
+    ax.loglog(x, p, ".", ms=3, label="data", **kwargs)
+    if law is not None:
+        ax.loglog(
+            law[0],
+            law[1],
+            "-",
+            color="C3",
+            label="power law, " + _value_pm(exponent_symbol, exponent, exponent_err),
+        )
+    if xmin is not None and np.isfinite(xmin):
+        ax.axvline(xmin, color="0.6", ls=":", lw=1, label=f"lower cut-off {xmin:.4g}")
+    ax.set_xlabel(_axis_quantity(name, symbol))
+    ax.set_ylabel(f"P({symbol} ≥ {symbol.lower()})")
+    ax.set_title(title if title is not None else f"CCDF of the {name}", fontsize=10)
+    ax.legend(frameon=False, loc="lower left", fontsize=8)  # a CCDF leaves that corner empty
+    return ax
+
+
+def plot_pdf(
+    centres: Any,
+    density: Any,
+    *,
+    law: tuple[Any, Any] | None = None,
+    xmin: float | None = None,
+    exponent: float = float("nan"),
+    exponent_err: float = float("nan"),
+    name: str = "value",
+    symbol: str = "X",
+    exponent_symbol: str = "α",
+    discrete: bool = False,
+    title: str | None = None,
+    ax: Any = None,
+) -> Any:
+    """Log-log, log-binned probability density (or mass) of the data, with the fitted law.
+
+    ``centres`` and ``density`` are the bins (see ``crackle._binning.log_binned_density``);
+    ``law`` the fitted law's density on the same bins. The other parameters are those of
+    :func:`plot_ccdf`; ``discrete`` says whether the density is per integer (a mass
+    function P(S = s)). Returns the Axes.
+    """
+    ax = new_axes(ax)
+    ax.loglog(centres, density, "o", ms=3.5, mfc="none", label="data, log-binned")
+    if law is not None:
+        ax.loglog(
+            law[0],
+            law[1],
+            "-",
+            color="C3",
+            label="power law, " + _value_pm(exponent_symbol, exponent, exponent_err),
+        )
+    if xmin is not None and np.isfinite(xmin):
+        ax.axvline(xmin, color="0.6", ls=":", lw=1, label=f"lower cut-off {xmin:.4g}")
+    low = symbol.lower()
+    ax.set_xlabel(_axis_quantity(name, symbol))
+    ax.set_ylabel(f"P({symbol} = {low})" if discrete else f"probability density p({low})")
+    ax.set_title(title if title is not None else f"distribution of the {name}", fontsize=10)
+    ax.legend(frameon=False, loc="lower left", fontsize=8)
+    return ax
+
+
+def plot_per_layer(
+    values: Any,
+    *,
+    ylabel: str,
+    ref: float | None = None,
+    errors: Any = None,
+    title: str | None = None,
+    ax: Any = None,
+) -> Any:
+    """A probe's value per layer (layer 1 first), with error bars when ``errors`` is
+    given and the critical value ``ref`` dashed. Returns the Axes."""
+    ax = new_axes(ax, figsize=(5.5, 3.6))
+    v = np.asarray(values, dtype=float)
+    layers = np.arange(1, v.size + 1)
+    yerr = None if errors is None else np.where(np.isfinite(errors), errors, 0.0)
+    ax.errorbar(layers, v, yerr=yerr, fmt="o-", ms=3, capsize=2, label="per layer")
+    if ref is not None:
+        ax.axhline(ref, color="0.5", ls="--", lw=1, label=f"critical value {ref:g}")
+    ax.set_xlabel("layer l")
+    ax.set_ylabel(ylabel)
+    if title is not None:
+        ax.set_title(title, fontsize=10)
+    ax.legend(frameon=False, fontsize=8)
+    return ax
+
+
+def plot_branching_ratio(
+    k: Any,
+    r_k: Any,
+    r_k_err: Any,
+    curves: list[tuple[str, Any, Any]],
+    *,
+    log: bool = True,
+    title: str = "multistep regression: r_k = b m^k",
+    ax: Any = None,
+) -> Any:
+    """Regression slopes r_k against the lag k with the fitted curves (multistep
+    regression, Wilting & Priesemann 2018, Nat. Commun. 9, 2325).
+
+    ``curves`` are (legend label, k grid, values) triples, the chosen fit first.
+    ``log`` puts r_k on a log scale (only when every value is positive). Returns the Axes.
+    """
+    ax = new_axes(ax, figsize=(5.5, 4.0))
+    err = np.where(np.isfinite(r_k_err), r_k_err, 0.0)
+    ax.errorbar(k, r_k, yerr=err, fmt="o", ms=3, label="slopes $r_k$ (± s.e.)")
+    for i, (label, kk, yy) in enumerate(curves):
+        ax.plot(kk, yy, "-" if i == 0 else "--", lw=1.5 if i == 0 else 1, label=label)
+    ax.set_xlabel("lag k")
+    ax.set_ylabel("regression slope $r_k$")
+    if log:
+        ax.set_yscale("log")
+    ax.set_title(title, fontsize=9)
+    ax.legend(frameon=False, fontsize=8)
     return ax
 
 
 def plot_size_duration(fit: ScalingFit, ax: Any = None, *, predicted: float | None = None) -> Any:
-    """<S>(T) on log-log axes with the fitted slope, and the predicted slope if given."""
+    """<S>(T) on log-log axes with the fitted slope 1/(σνz), and the slope predicted by
+    the crackling relation (α - 1)/(τ - 1) if given (Sethna, Dahmen & Myers 2001,
+    Nature 410, 242). Returns the Axes."""
     ax = new_axes(ax)
     t = fit.durations.astype(float)
-    ax.loglog(t, fit.mean_sizes, "o", ms=3, alpha=0.6, color="C0", label="<S>(T)")
+    ax.loglog(t, fit.mean_sizes, "o", ms=3, alpha=0.6, color="C0", label="⟨S⟩(T), data")
     tt = np.geomspace(t.min(), t.max(), 50)
     ax.loglog(
         tt,
         fit.predict(tt),
         "-",
         color="C3",
-        label=f"fit: 1/(σνz) = {fit.exponent:.3f} ± {fit.stderr:.3f}",
+        label="fit: " + _value_pm("1/(σνz)", fit.exponent, fit.stderr),
     )
     if predicted is not None and np.isfinite(predicted):
         # Anchored at the geometric centre of the fitted range so both lines share a point.
@@ -58,47 +247,72 @@ def plot_size_duration(fit: ScalingFit, ax: Any = None, *, predicted: float | No
             sc * (tt / tc) ** predicted,
             "--",
             color="k",
-            label=f"predicted (α-1)/(τ-1) = {predicted:.3f}",
+            label=f"predicted: 1/(σνz) = (α-1)/(τ-1) = {predicted:.3f}",
         )
-    ax.set_xlabel("duration T")
-    ax.set_ylabel("mean size <S>")
+    ax.set_xlabel("avalanche duration T")
+    ax.set_ylabel("mean size ⟨S⟩(T)")
+    ax.set_title("mean size against duration: ⟨S⟩(T) ∝ T^(1/(σνz))", fontsize=10)
     # Under two decades matplotlib labels the minor ticks too, and they overlap.
     from matplotlib.ticker import NullFormatter
 
     ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, frameon=False)
     return ax
 
 
-def plot_collapse(col: CollapseResult, ax: Any = None) -> Any:
-    """Mean profiles rescaled by T^(gamma - 1), coloured by duration."""
+def collapse_subset(durations: Any, max_curves: int = 12) -> Any:
+    """Indices of at most ``max_curves`` durations spread evenly in log T (the shortest
+    and the longest always among them)."""
+    t = np.log(np.asarray(durations, dtype=float))
+    if t.size <= max_curves:
+        return np.arange(t.size)
+    targets = np.linspace(t.min(), t.max(), max_curves)
+    picked = np.unique(np.abs(t[None, :] - targets[:, None]).argmin(axis=1))
+    return picked
+
+
+def plot_collapse(col: CollapseResult, ax: Any = None, *, max_curves: int = 12) -> Any:
+    """Mean avalanche profiles rescaled by T^(γ - 1) against t/T, coloured by duration
+    (a colour bar, log scale), for at most ``max_curves`` durations spread over the
+    range; the mean shape is taken over all of them. γ is the collapse's estimate of
+    1/(σνz) (Sethna, Dahmen & Myers 2001; Friedman et al. 2012, PRL 108, 208102).
+    Returns the Axes."""
     import matplotlib as mpl
 
     ax = new_axes(ax)
     scaled = col.scaled_profiles()
+    durations = np.asarray(col.durations)
     cmap = mpl.colormaps["viridis"]
-    logt = np.log(col.durations.astype(float))
-    span = max(float(logt.max() - logt.min()), 1e-12)
-    for i in range(col.durations.size):
-        ax.plot(col.x, scaled[i], color=cmap((logt[i] - logt.min()) / span), lw=0.8, alpha=0.7)
-    ax.plot(col.x, scaled.mean(axis=0), "k--", lw=1.5, label="mean shape")
-    norm = mpl.colors.LogNorm(vmin=float(col.durations.min()), vmax=float(col.durations.max()))
-    ax.figure.colorbar(mpl.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, label="duration T")
-    ax.set_xlabel("t / T")
-    ax.set_ylabel("profile / T^(γ-1)")
-    ax.set_title(f"shape collapse: γ = {col.gamma:.3f} ± {col.gamma_err:.3f}", fontsize=9)
-    ax.legend(fontsize=8)
+    norm = mpl.colors.LogNorm(vmin=float(durations.min()), vmax=float(max(durations.max(), 1)))
+    shown = collapse_subset(durations, max_curves)
+    for i in shown:
+        ax.plot(col.x, scaled[i], color=cmap(norm(float(durations[i]))), lw=1.0, alpha=0.85)
+    n = durations.size
+    what = f"{shown.size} of {n} durations shown" if shown.size < n else f"{n} durations"
+    ax.plot(col.x, scaled.mean(axis=0), "k--", lw=1.5, label=f"mean shape ({what})")
+    ax.figure.colorbar(
+        mpl.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, label="avalanche duration T"
+    )
+    ax.set_xlabel("rescaled time t/T")
+    ax.set_ylabel("⟨s(t, T)⟩ / T^(γ-1)")
+    ax.set_title(
+        "shape collapse: " + _value_pm("γ = 1/(σνz)", col.gamma, col.gamma_err), fontsize=10
+    )
+    ax.legend(fontsize=8, frameon=False, loc="lower center")
     return ax
 
 
 def plot_collapse_error(col: CollapseResult, ax: Any = None) -> Any:
-    """Collapse error against the trial exponent, minimum marked."""
+    """Collapse error against the trial exponent γ, the minimum marked. Returns the Axes."""
     ax = new_axes(ax)
-    ax.semilogy(col.gammas, col.errors, "-", color="C0")
-    ax.axvline(col.gamma, color="C3", ls="--", label=f"γ = {col.gamma:.3f}")
-    ax.set_xlabel("γ")
-    ax.set_ylabel("collapse error")
-    ax.legend(fontsize=8)
+    ax.semilogy(col.gammas, col.errors, "-", color="C0", label="collapse error")
+    ax.axvline(
+        col.gamma, color="C3", ls="--", label=_value_pm("minimum: γ", col.gamma, col.gamma_err)
+    )
+    ax.set_xlabel("trial exponent γ = 1/(σνz)")
+    ax.set_ylabel("collapse error (variance / spread²)")
+    ax.set_title("shape collapse error against γ", fontsize=10)
+    ax.legend(fontsize=8, frameon=False)
     return ax
 
 
@@ -163,42 +377,47 @@ def _pm_title(name: str, v: float, e: float, s: float) -> str:
     return f"{name} = {v:.3f} ± {e:.3f}{sys}"
 
 
-def report_figure(rep: CracklingReport, fig: Any = None) -> Any:
-    """2 x 2 summary: size CCDF, duration CCDF, <S>(T), collapse; the verdict on top."""
-    if fig is None:
-        from matplotlib.figure import Figure
+#: (attribute of the report, name, symbol, exponent symbol, exponent attribute)
+_DISTRIBUTIONS = (
+    ("size_fit", "avalanche size", "S", "τ", "tau"),
+    ("duration_fit", "avalanche duration", "T", "α", "alpha"),
+)
 
-        fig = Figure(figsize=(10, 8), layout="constrained")
-    axes = fig.subplots(2, 2)
-    for ax, fit, title, label in (
-        (
-            axes[0, 0],
-            rep.size_fit,
-            _pm_title("sizes: τ", rep.tau, rep.tau_err, rep.tau_sys),
-            "size S",
-        ),
-        (
-            axes[0, 1],
-            rep.duration_fit,
-            _pm_title("durations: α", rep.alpha, rep.alpha_err, rep.alpha_sys),
-            "duration T",
-        ),
-    ):
-        if fit is None:
-            _empty(ax, title)
-            continue
-        fit.plot(ax=ax)
-        ax.set_title(title, fontsize=10)
-        ax.set_xlabel(label)
+
+def _draw_fit(rep: Any, which: int, kind: str, ax: Any) -> None:
+    attr, name, symbol, esym, key = _DISTRIBUTIONS[which]
+    fit = getattr(rep, attr)
+    title = ("CCDF: " if kind == "ccdf" else "distribution: ") + _pm_title(
+        esym, getattr(rep, key), getattr(rep, key + "_err"), getattr(rep, key + "_sys")
+    )
+    if fit is None:
+        _empty(ax, f"{name}s: {title}")
+        return
+    fit.plot(ax=ax, kind=kind, name=name, symbol=symbol, exponent_symbol=esym)
+    ax.set_title(title, fontsize=10)
+
+
+def report_figure(rep: CracklingReport, fig: Any = None) -> Any:
+    """3 x 2 summary: the log-binned distribution and the CCDF of the sizes (τ) and of
+    the durations (α), <S>(T) with 1/(σνz), the shape collapse; the verdict on top.
+
+    ``fig`` default: a new pyplot figure (``rep.plot(); plt.show()`` shows it).
+    Returns the Figure.
+    """
+    fig = new_figure(fig, figsize=(10.5, 12))
+    axes = fig.subplots(3, 2)
+    for row in (0, 1):
+        _draw_fit(rep, row, "pdf", axes[row, 0])
+        _draw_fit(rep, row, "ccdf", axes[row, 1])
     if rep.scaling is not None:
-        plot_size_duration(rep.scaling, ax=axes[1, 0], predicted=rep.inv_snz_predicted)
-        axes[1, 0].set_title("<S>(T) and the scaling relation", fontsize=10)
+        plot_size_duration(rep.scaling, ax=axes[2, 0], predicted=rep.inv_snz_predicted)
+        axes[2, 0].set_title("⟨S⟩(T) and the crackling relation", fontsize=10)
     else:
-        _empty(axes[1, 0], "<S>(T) not fitted")
+        _empty(axes[2, 0], "⟨S⟩(T) not fitted")
     if rep.collapse is not None:
-        plot_collapse(rep.collapse, ax=axes[1, 1])
+        plot_collapse(rep.collapse, ax=axes[2, 1])
     else:
-        _empty(axes[1, 1], "no shape collapse")
+        _empty(axes[2, 1], "no shape collapse")
     near = (
         "no exponent fitted"
         if rep.nearest is None
@@ -207,21 +426,19 @@ def report_figure(rep: CracklingReport, fig: Any = None) -> Any:
             + ("" if rep.nearest.consistent else " (not consistent)")
         )
     )
-    fig.suptitle(f"verdict: {rep.verdict.outcome}; {near}", fontsize=10)
+    fig.suptitle(f"crackling report: {rep.verdict.outcome}; {near}", fontsize=11)
     return fig
 
 
 def windows_figure(rep: CracklingReport, fig: Any = None) -> Any:
-    """The three window scans side by side (sizes, durations, <S>(T))."""
-    if fig is None:
-        from matplotlib.figure import Figure
-
-        fig = Figure(figsize=(14, 4), layout="constrained")
+    """The three window scans side by side (sizes, durations, <S>(T)); ``fig`` default:
+    a new pyplot figure. Returns the Figure."""
+    fig = new_figure(fig, figsize=(14, 4.2))
     axes = fig.subplots(1, 3)
     for ax, scan, what in zip(
         axes,
         (rep.size_scan, rep.duration_scan, rep.scaling_scan),
-        ("sizes", "durations", "<S>(T)"),
+        ("sizes", "durations", "⟨S⟩(T)"),
         strict=True,
     ):
         if scan is None:
@@ -248,25 +465,37 @@ def save_figure(fig: Any, path: str | Path, dpi: int = 120) -> Path:
 
 
 def save_report_figures(rep: CracklingReport, directory: str | Path) -> list[Path]:
-    """Write the report's figures as PNG files into ``directory``; return their paths."""
+    """Write the report's figures as PNG files into ``directory``; return their paths.
+
+    summary.png, windows.png, and one panel each: sizes_pdf, sizes_ccdf, durations_pdf,
+    durations_ccdf, size_duration, collapse, collapse_error (those that were fitted).
+    The figures are not registered with pyplot (no state left behind).
+    """
     from matplotlib.figure import Figure
 
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
-    paths = [save_figure(report_figure(rep), out / "summary.png")]
+    paths = [
+        save_figure(report_figure(rep, Figure(figsize=(10.5, 12), layout="constrained")),
+                    out / "summary.png")
+    ]  # fmt: skip
 
     def single(name: str, draw: Any) -> None:
         fig = Figure(figsize=(5.5, 4.2), layout="constrained")
         draw(fig.add_subplot())
         paths.append(save_figure(fig, out / name))
 
-    paths.append(save_figure(windows_figure(rep), out / "windows.png"))
-    if rep.size_fit is not None:
-        size_fit = rep.size_fit
-        single("sizes_ccdf.png", lambda ax: size_fit.plot(ax=ax))
-    if rep.duration_fit is not None:
-        duration_fit = rep.duration_fit
-        single("durations_ccdf.png", lambda ax: duration_fit.plot(ax=ax))
+    paths.append(
+        save_figure(windows_figure(rep, Figure(figsize=(14, 4.2), layout="constrained")),
+                    out / "windows.png")
+    )  # fmt: skip
+    for which, stem in ((0, "sizes"), (1, "durations")):
+        if getattr(rep, _DISTRIBUTIONS[which][0]) is not None:
+            for kind in ("pdf", "ccdf"):
+                single(
+                    f"{stem}_{kind}.png",
+                    lambda ax, w=which, k=kind: _draw_fit(rep, w, k, ax),
+                )
     if rep.scaling is not None:
         scaling = rep.scaling
         single(

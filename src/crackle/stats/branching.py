@@ -179,34 +179,28 @@ class BranchingRatioResult:
         }
 
     def plot(self, ax: Any = None) -> Any:
-        """r_k against k (log scale on r_k) with the fitted b m^k."""
-        import matplotlib.pyplot as plt
+        """r_k against the lag k with the fitted b m^k and the alternatives (log scale
+        on r_k when every value is positive); returns the Axes (default: a new pyplot
+        figure with constrained layout)."""
+        from crackle.report.figures import plot_branching_ratio
 
-        if ax is None:
-            _, ax = plt.subplots(figsize=(5, 3.5))
-        err = np.where(np.isfinite(self.r_k_stderr), self.r_k_stderr, 0.0)
-        ax.errorbar(self.k, self.r_k, yerr=err, fmt="o", ms=3, label="$r_k$")
         kk = np.linspace(1, max(self.kmax, 2), 200)
-        ax.plot(kk, self.fitted(kk), "-", label=f"{self.fit} fit, m = {self.m:.4f}")
+        curves = [(f"{self.fit} fit, m = {self.m:.4f}", kk, self.fitted(kk))]
         for name, alt in self.alternatives.items():
             if alt.get("params"):
-                ax.plot(
-                    kk,
-                    model(name, alt["params"], kk),
-                    "--",
-                    lw=1,
-                    label=f"{name}, m = {alt['m']:.4f}",
-                )
-        ax.set_xlabel("lag k")
-        ax.set_ylabel("$r_k$")
-        if (self.r_k > 0).all() and (self.fitted(kk) > 0).all():
-            ax.set_yscale("log")
+                curves.append((f"{name}, m = {alt['m']:.4f}", kk, model(name, alt["params"], kk)))
+        title = "multistep regression: $r_k = b\\,m^k$"
         if not self.valid:
-            ax.set_title(
-                "not valid: " + "; ".join(r.split(":")[0] for r in self.reasons), fontsize=8
-            )
-        ax.legend(frameon=False, fontsize=8)
-        return ax
+            title = "not valid: " + "; ".join(r.split(":")[0] for r in self.reasons)
+        return plot_branching_ratio(
+            self.k,
+            self.r_k,
+            self.r_k_stderr,
+            curves,
+            log=bool((self.r_k > 0).all() and (curves[0][2] > 0).all()),
+            title=title,
+            ax=ax,
+        )
 
 
 def _as_trials(counts: Any, nonnegative: bool = True) -> list[FloatArray]:

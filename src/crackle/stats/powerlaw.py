@@ -272,40 +272,86 @@ class PowerLawFit:
         p = float(np.mean(ks_boot[ok] >= self.ks)) if ok.any() else float("nan")
         return PowerLawGof(p, n_boot, self.ks, ks_boot, seed_repr(seed), int((~ok).sum()))
 
-    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
-        """Log-log CCDF of the data with the fitted law over [xmin, max]; returns ``ax``.
+    def plot(
+        self,
+        ax: Any = None,
+        *,
+        kind: str = "ccdf",
+        name: str = "value",
+        symbol: str = "X",
+        exponent_symbol: str = "α",
+        **kwargs: Any,
+    ) -> Any:
+        """The data on log-log axes with the fitted law over [xmin, max]; returns the Axes.
 
-        The law is drawn as (n_tail / n_used) P(X >= x | X >= xmin) so it sits on the
-        empirical CCDF. ``kwargs`` go to the data's ``ax.loglog``.
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Where to draw; default the axes of a new pyplot figure.
+        kind : {"ccdf", "pdf"}
+            The complementary CDF P(X >= x), the law drawn as
+            (n_tail / n_used) P(X >= x | X >= xmin) so it sits on the empirical CCDF;
+            or the log-binned density (10 bins per decade) with the law's density on
+            the same bins.
+        name, symbol, exponent_symbol : str
+            What the axes and the legend call the data and the exponent, e.g.
+            ``name="avalanche size", symbol="S", exponent_symbol="τ"``.
+        **kwargs
+            Passed to the data's ``ax.loglog`` (``kind="ccdf"``).
         """
-        import matplotlib.pyplot as plt
+        from crackle.report import figures
 
-        if ax is None:
-            _, ax = plt.subplots()
+        check_choice(kind, "kind", "PowerLawFit.plot", ("ccdf", "pdf"))
+        labels: dict[str, Any] = {
+            "xmin": self.xmin,
+            "exponent": self.alpha,
+            "exponent_err": self.sigma,
+            "name": name,
+            "symbol": symbol,
+            "exponent_symbol": exponent_symbol,
+        }
+        used = self._used()
+        scale = self.n_tail / max(used.size, 1)
+        top = float(self._tail()[-1]) if self.n_tail else self.xmin
+        if kind == "pdf":
+            from crackle._binning import log_binned_density
+
+            positive = used[used > 0]
+            d = log_binned_density(positive, min_count=3, discrete=self.discrete)
+            # The law's mass in each bin above xmin, divided by the bin's width (integers
+            # inside it for discrete data), normalised like the data's bins.
+            lo, hi = d.edges[:-1], d.edges[1:]
+            inside = (lo >= self.xmin - (0.5 if self.discrete else 0.0)) & (lo <= top)
+            if self.discrete:  # integers ceil(lo) .. floor(hi) = ceil(hi) - 1
+                width = np.floor(hi) - np.floor(lo)
+                mass = self.survival(np.ceil(lo[inside])) - self.survival(np.ceil(hi[inside]))
+                centres = np.sqrt(np.ceil(lo) * np.floor(hi))
+            else:
+                width = hi - lo
+                mass = self.survival(lo[inside]) - self.survival(hi[inside])
+                centres = np.sqrt(lo * hi)
+            law_y = scale * mass / width[inside]
+            ok = law_y > 0
+            return figures.plot_pdf(
+                d.centres,
+                d.density * positive.size / max(used.size, 1),
+                law=(centres[inside][ok], law_y[ok]),
+                discrete=self.discrete,
+                ax=ax,
+                **labels,
+            )
         x, p = self.ccdf()
         if x.size > _PLOT_POINTS:
             # Millions of points draw slowly and look the same: keep points evenly spaced
             # in log of the rank from the top, so the tail, where P is small, stays whole.
             from_top = np.unique(np.geomspace(1, x.size, _PLOT_POINTS).astype(np.int64))
             x, p = x[x.size - from_top], p[x.size - from_top]
-        ax.loglog(x, p, ".", ms=3, label="data", **kwargs)
-        top = float(self._tail()[-1])
         grid = np.unique(np.geomspace(self.xmin, max(top, self.xmin * 1.0001), 200))
         if self.discrete:
             grid = np.unique(np.round(grid))
-        scale = self.n_tail / self._used().size
-        ax.loglog(
-            grid,
-            scale * self.survival(grid),
-            "-",
-            color="C3",
-            label=f"power law, alpha = {self.alpha:.3f} ± {self.sigma:.3f}",
+        return figures.plot_ccdf(
+            x, p, law=(grid, scale * self.survival(grid)), ax=ax, **labels, **kwargs
         )
-        ax.axvline(self.xmin, color="0.6", ls=":", lw=1)
-        ax.set_xlabel("x")
-        ax.set_ylabel("P(X ≥ x)")
-        ax.legend(frameon=False, loc="lower left")  # a CCDF leaves that corner empty
-        return ax
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe summary of the fit (no arrays)."""
