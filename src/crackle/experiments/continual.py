@@ -125,11 +125,11 @@ class ContinualResult:
         }
 
     def plot(self, fig: Any = None) -> Any:
-        """Accuracy, |log sigma| and |lambda_0| against the task, one line per arm."""
-        if fig is None:
-            from matplotlib.figure import Figure
+        """Accuracy, |log sigma| and |lambda_0| against the task, one line per arm; ``fig``
+        default: a new pyplot figure. Returns the Figure."""
+        from crackle.report.figures import new_figure
 
-            fig = Figure(figsize=(13, 4), layout="constrained")
+        fig = new_figure(fig, figsize=(13, 4))
         axes = fig.subplots(1, 3)
         for arm in self.accuracy:
             t = np.arange(1, len(self.accuracy[arm]) + 1)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from crackle._binning import log_binned_density
-from crackle.report.figures import new_axes, plot_collapse, save_figure
+from crackle.report.figures import new_axes, new_figure, plot_collapse, save_figure
 
 if TYPE_CHECKING:
     from crackle.experiments.fss import FSSResult
@@ -34,7 +34,7 @@ def _colours(n: int) -> list[Any]:
 _SIZE_LABELS = {
     "excess": "excess size S = N Σ (q^l - q0)",
     "total": "total size S = N Σ q^l",
-    "durations": "duration T",
+    "durations": "avalanche duration T",
 }
 _LABELS = {
     "tau_excess": "τ (excess S)",
@@ -66,11 +66,14 @@ def plot_distributions(res: FSSResult, ax: Any = None, *, what: str = "sizes") -
             d = log_binned_density(x[x > 0], bins_per_decade=8)
         ax.loglog(d.centres, d.density, ".-", ms=3, lw=0.8, color=col, label=f"N={w.width}")
     ax.set_xlabel(_SIZE_LABELS[what])
-    ax.set_ylabel("probability density")
+    sym = "α" if what == "durations" else "τ"
+    ax.set_ylabel("P(T = t), log-binned" if what == "durations" else "p(s), log-binned")
     ext = res.extrapolations.get("alpha" if what == "durations" else f"tau_{what}")
     if ext is not None:
-        ax.set_title(f"N→∞: {_pm(ext)}", fontsize=8)
-    ax.legend(fontsize=7)
+        ax.set_title(f"{sym} at N→∞: {_pm(ext)}", fontsize=8)
+    else:
+        ax.set_title(f"distribution of the {'durations' if what == 'durations' else 'sizes'}")
+    ax.legend(fontsize=7, title="width", title_fontsize=7)
     return ax
 
 
@@ -90,9 +93,10 @@ def plot_mean_size(res: FSSResult, ax: Any = None) -> Any:
             color=col,
             label=f"N={w.width}: {sc.exponent:.3f}",
         )
-    ax.set_xlabel("duration T")
-    ax.set_ylabel("<S>(T)")
-    ax.legend(fontsize=7, title="1/(σνz)", title_fontsize=7)
+    ax.set_xlabel("avalanche duration T")
+    ax.set_ylabel("mean size ⟨S⟩(T)")
+    ax.set_title("⟨S⟩(T) ∝ T^(1/(σνz)) at each width", fontsize=10)
+    ax.legend(fontsize=7, title="fitted 1/(σνz)", title_fontsize=7)
     return ax
 
 
@@ -106,6 +110,7 @@ def plot_exponents(res: FSSResult, ax: Any = None, names: tuple[str, ...] = ()) 
         if e is not None:
             e.plot(ax=ax, label=f"{_LABELS[name]} → {_pm(e)}")
     ax.set_ylabel("exponent (bars: stat ⊕ sys; dashed: poor 1/N fit)")
+    ax.set_title("exponents extrapolated to infinite width", fontsize=10)
     ax.legend(fontsize=6)
     return ax
 
@@ -124,16 +129,15 @@ def plot_scan(res: FSSResult, ax: Any = None) -> Any:
         ax.plot([w.offset], [min(rms)], "*", ms=10, color=col)
     ax.set_xlabel("c = N (σ_w² - 1)")
     ax.set_ylabel("log-log rms of P(T) (decades)")
+    ax.set_title("straightness of P(T) against the offset", fontsize=10)
     ax.legend(fontsize=7)
     return ax
 
 
 def fss_figure(res: FSSResult, fig: Any = None) -> Any:
-    """2 x 3 summary: P(S), P(T), <S>(T); exponents vs 1/N (two panels), collapse."""
-    if fig is None:
-        from matplotlib.figure import Figure
-
-        fig = Figure(figsize=(15, 9), layout="constrained")
+    """2 x 3 summary: P(S), P(T), <S>(T); exponents vs 1/N (two panels), collapse.
+    ``fig`` default: a new pyplot figure. Returns the Figure."""
+    fig = new_figure(fig, figsize=(15, 9))
     ax = fig.subplots(2, 3)
     plot_distributions(res, ax[0, 0], what="sizes")
     plot_distributions(res, ax[0, 1], what="durations")
@@ -143,8 +147,10 @@ def fss_figure(res: FSSResult, fig: Any = None) -> Any:
     largest = res.widths[-1]
     if largest.report.collapse is not None:
         plot_collapse(largest.report.collapse, ax=ax[1, 2])
+        col = largest.report.collapse
         ax[1, 2].set_title(
-            f"collapse, N = {largest.width}: γ = {largest.report.collapse.gamma:.3f}", fontsize=9
+            f"collapse, N = {largest.width}: γ = 1/(σνz) = {col.gamma:.3f} ± {col.gamma_err:.3f}",
+            fontsize=9,
         )
     title = f"finite-size scaling, Gaussian tanh networks, {res.config.sizes} sizes"
     if res.nearest is not None:
@@ -159,7 +165,8 @@ def save_fss_figures(res: FSSResult, directory: str | Path) -> list[Path]:
 
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
-    paths = [save_figure(fss_figure(res), out / "fss_summary.png")]
+    summary = fss_figure(res, Figure(figsize=(15, 9), layout="constrained"))
+    paths = [save_figure(summary, out / "fss_summary.png")]
     panels: dict[str, Any] = {
         "fss_excess_sizes.png": lambda a: plot_distributions(res, a, what="excess"),
         "fss_total_sizes.png": lambda a: plot_distributions(res, a, what="total"),

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from crackle.report.figures import save_figure
+from crackle.report.figures import new_figure, report_figure, save_figure
 
 if TYPE_CHECKING:
     from crackle.stats.neural import BinScan
@@ -20,28 +20,28 @@ def bin_scan_figure(scan: BinScan, fig: Any = None) -> Any:
     """Left: tau and alpha against the bin width (in IEIs); right: both 1/(sigma nu z).
 
     Critical avalanches keep the scaling relation (the two right-hand curves together)
-    while tau and alpha drift with the bin (Beggs & Plenz 2003).
+    while tau and alpha drift with the bin (Beggs & Plenz 2003, J. Neurosci. 23, 11167).
+    ``fig`` default: a new pyplot figure. Returns the Figure.
     """
-    from matplotlib.figure import Figure
-
-    fig = fig or Figure(figsize=(9, 3.6), layout="constrained")
+    fig = new_figure(fig, figsize=(9, 3.8))
     ax1, ax2 = fig.subplots(1, 2)
     f = scan.factors
-    ax1.errorbar(f, scan.tau, yerr=scan.tau_err, fmt="o-", label="tau (sizes)")
-    ax1.errorbar(f, scan.alpha, yerr=scan.alpha_err, fmt="s-", label="alpha (durations)")
-    ax1.axhline(1.5, color="grey", lw=0.8, ls=":")
+    ax1.errorbar(f, scan.tau, yerr=scan.tau_err, fmt="o-", label="τ (sizes)")
+    ax1.errorbar(f, scan.alpha, yerr=scan.alpha_err, fmt="s-", label="α (durations)")
+    ax1.axhline(1.5, color="grey", lw=0.8, ls=":", label="mean field: τ = 3/2, α = 2")
     ax1.axhline(2.0, color="grey", lw=0.8, ls=":")
     ax1.set_xscale("log", base=2)
     ax1.set_xlabel("bin width / mean IEI")
     ax1.set_ylabel("exponent")
+    ax1.set_title("τ and α against the bin width", fontsize=10)
     ax1.legend(frameon=False, fontsize=8)
-    ax2.plot(f, scan.inv_snz_fitted, "o-", label="fitted, <S>(T)")
-    ax2.plot(f, scan.inv_snz_predicted, "s--", label="(alpha - 1)/(tau - 1)")
+    ax2.plot(f, scan.inv_snz_fitted, "o-", label="fitted, ⟨S⟩(T) ∝ T^(1/(σνz))")
+    ax2.plot(f, scan.inv_snz_predicted, "s--", label="predicted, (α - 1)/(τ - 1)")
     ax2.set_xscale("log", base=2)
     ax2.set_xlabel("bin width / mean IEI")
     ax2.set_ylabel("1/(σνz)")
     ax2.legend(frameon=False, fontsize=8)
-    ax2.set_title(f"mean IEI = {scan.iei:.3g}", fontsize=9)
+    ax2.set_title(f"crackling relation (mean IEI = {scan.iei:.3g})", fontsize=10)
     return fig
 
 
@@ -49,11 +49,16 @@ def null_figure(res: SpikeAnalysis, fig: Any = None) -> Any:
     """The data (a line) against each surrogate kind (dots): tau, m, kappa, DCC.
 
     In the m panel a surrogate whose MR fails its consistency checks is a cross.
+    ``fig`` default: a new pyplot figure. Returns the Figure.
     """
-    from matplotlib.figure import Figure
-
     keys = ("tau", "m", "kappa", "dcc")
-    fig = fig or Figure(figsize=(10, 3.0), layout="constrained")
+    titles = {
+        "tau": "size exponent τ",
+        "m": "branching ratio m (MR)",
+        "kappa": "κ (Shew et al. 2009)",
+        "dcc": "DCC",
+    }
+    fig = new_figure(fig, figsize=(10, 3.2))
     axes = fig.subplots(1, len(keys))
     kinds = [k for k in res.nulls if k != "data"]
     data = res.nulls["data"][0]
@@ -71,8 +76,11 @@ def null_figure(res: SpikeAnalysis, fig: Any = None) -> Any:
             ax.axhline(data[key], color="k", lw=1.2, label="data")
         ax.set_xticks(range(len(kinds)), kinds, rotation=20, fontsize=8)
         ax.set_xlim(-0.5, max(len(kinds) - 0.5, 0.5))
-        ax.set_title(key, fontsize=9)
+        ax.set_title(titles[key], fontsize=9)
+        ax.set_xlabel("surrogate")
+    axes[0].set_ylabel("value (line: the data)")
     axes[0].legend(frameon=False, fontsize=8)
+    fig.suptitle("the data against surrogates that destroy criticality", fontsize=10)
     return fig
 
 
@@ -82,11 +90,14 @@ def save_spike_figures(res: SpikeAnalysis, directory: str | Path) -> list[Path]:
 
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
-    paths = [save_figure(res.report.plot(), out / "summary.png")]
-    paths.append(save_figure(bin_scan_figure(res.scan), out / "exponents_vs_bin.png"))
+    summary = report_figure(res.report, Figure(figsize=(10.5, 12), layout="constrained"))
+    paths = [save_figure(summary, out / "summary.png")]
+    scan_fig = bin_scan_figure(res.scan, Figure(figsize=(9, 3.8), layout="constrained"))
+    paths.append(save_figure(scan_fig, out / "exponents_vs_bin.png"))
     fig = Figure(figsize=(5.5, 4.0), layout="constrained")
     res.mr.plot(ax=fig.add_subplot())
     paths.append(save_figure(fig, out / "branching_ratio.png"))
     if len(res.nulls) > 1:
-        paths.append(save_figure(null_figure(res), out / "nulls.png"))
+        null_fig = null_figure(res, Figure(figsize=(10, 3.2), layout="constrained"))
+        paths.append(save_figure(null_fig, out / "nulls.png"))
     return paths

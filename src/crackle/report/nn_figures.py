@@ -23,7 +23,8 @@ def plot_probe(df: Any, fig: Any = None) -> Any:
     """The probe table (one row per model): sigma, lambda_max and Delta with their
     standard errors as error bars (critical values dashed), and accuracy against
     |lambda_max| when any accuracy is given. A dynamic range that is not a
-    measurement (NaN) is written as 'n/a' with no bar."""
+    measurement (NaN) is written as 'n/a' with no bar. ``fig`` default: a new pyplot
+    figure. Returns the Figure."""
     import matplotlib.pyplot as plt
 
     acc = df["accuracy"].to_numpy(dtype=float) if "accuracy" in df else np.full(len(df), np.nan)
@@ -56,6 +57,11 @@ def plot_probe(df: Any, fig: Any = None) -> Any:
         ax.set_yticks(y, df["model"].tolist() if ax is axes[0] else [])
         ax.set_ylim(len(df) - 0.5, -0.5)
         ax.set_xlabel(label, fontsize=9)
+        ax.set_title(
+            label.split(" (")[0] + ("" if e is None else " ± s.e.")
+            + (f" (critical: {ref:g})" if ref is not None else ""),
+            fontsize=9,
+        )  # fmt: skip
         ax.grid(alpha=0.3)
     if has_acc:
         ax = axes[3]
@@ -66,6 +72,8 @@ def plot_probe(df: Any, fig: Any = None) -> Any:
                 ax.annotate(str(label), (xi, yi), fontsize=7)
         ax.set_xlabel("distance from criticality |λ_max|")
         ax.set_ylabel("accuracy")
+        ax.set_title("accuracy against |λ_max|", fontsize=9)
+    fig.suptitle(f"criticality probes of {len(df)} models (bars: standard errors)", fontsize=10)
     fig.tight_layout()
     return fig
 

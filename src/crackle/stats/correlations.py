@@ -78,17 +78,17 @@ class DFAResult:
         }
 
     def plot(self, ax: Any = None) -> Any:
-        """F(n) against n in log-log with the fitted line."""
-        import matplotlib.pyplot as plt
+        """F(n) against n in log-log with the fitted line; returns the Axes."""
+        from crackle.report.figures import new_axes
 
-        if ax is None:
-            _, ax = plt.subplots(figsize=(5, 3.5))
-        ax.loglog(self.scales, self.fluctuation, "o", ms=3, label="F(n)")
+        ax = new_axes(ax, figsize=(5.5, 4.0))
+        ax.loglog(self.scales, self.fluctuation, "o", ms=3, label="F(n), data")
         fit = np.exp(self.intercept) * self.scales.astype(float) ** self.exponent
-        ax.loglog(self.scales, fit, "-", label=f"H = {self.exponent:.3f}")
-        ax.set_xlabel("window n")
-        ax.set_ylabel("F(n)")
-        ax.legend(frameon=False)
+        ax.loglog(self.scales, fit, "-", label=f"fit: F(n) ∝ n^H, H = {self.exponent:.3f}")
+        ax.set_xlabel("window length n (samples)")
+        ax.set_ylabel("fluctuation F(n)")
+        ax.set_title("detrended fluctuation analysis", fontsize=10)
+        ax.legend(frameon=False, fontsize=8)
         return ax
 
 
@@ -258,20 +258,22 @@ class PSDSlope:
         }
 
     def plot(self, ax: Any = None) -> Any:
-        """The Welch PSD in log-log, the band and the fitted 1/f^beta."""
-        import matplotlib.pyplot as plt
+        """The Welch PSD in log-log, the band and the fitted 1/f^beta; returns the Axes."""
+        from crackle.report.figures import new_axes
 
-        if ax is None:
-            _, ax = plt.subplots(figsize=(5, 3.5))
+        ax = new_axes(ax, figsize=(5.5, 4.0))
         pos = self.freqs > 0
         ax.loglog(self.freqs[pos], self.psd[pos], lw=0.8, color="0.6", label="Welch PSD")
         ax.loglog(self.bin_freqs, self.bin_psd, "o", ms=3, label="log bins")
         f = np.geomspace(*self.band, 50)
-        ax.loglog(f, 10**self.intercept * f**-self.beta, "-", label=f"beta = {self.beta:.3f}")
-        ax.axvspan(*self.band, alpha=0.1)
-        ax.set_xlabel("frequency")
-        ax.set_ylabel("PSD")
-        ax.legend(frameon=False)
+        ax.loglog(
+            f, 10**self.intercept * f**-self.beta, "-", label=f"fit: 1/f^β, β = {self.beta:.3f}"
+        )
+        ax.axvspan(*self.band, alpha=0.1, label="fitted band")
+        ax.set_xlabel("frequency f")
+        ax.set_ylabel("power spectral density S(f)")
+        ax.set_title("power spectrum and its 1/f^β slope", fontsize=10)
+        ax.legend(frameon=False, fontsize=8)
         return ax
 
 

@@ -205,7 +205,7 @@ class FiniteSizeExtrapolation:
 
     def plot(self, ax: Any = None, *, label: str = "exponent") -> Any:
         """The values against 1/N (bars: statistical and systematic error combined) with
-        the fitted line down to 1/N = 0."""
+        the fitted line down to 1/N = 0; returns the Axes."""
         from crackle.report.figures import new_axes
 
         ax = new_axes(ax)
@@ -220,7 +220,12 @@ class FiniteSizeExtrapolation:
         ax.errorbar(
             [0.0], [self.intercept], yerr=[self.intercept_total_err], fmt="s", color="C3", capsize=3
         )
-        ax.set_xlabel("1/N")
+        ax.set_xlabel("inverse width 1/N")
+        if not ax.get_ylabel():
+            ax.set_ylabel(label)
+        if not ax.get_title():
+            ax.set_title("extrapolation to infinite width (square: N → ∞)", fontsize=10)
+        ax.legend(frameon=False, fontsize=8)
         return ax
 
 

@@ -143,17 +143,17 @@ class MixtureSpectrumFit:
         }
 
     def plot(self, ax: Any = None) -> Any:
-        """The binned PSD and the fitted mixture spectrum in log-log."""
-        import matplotlib.pyplot as plt
+        """The binned PSD and the fitted mixture spectrum in log-log; returns the Axes."""
+        from crackle.report.figures import new_axes
 
-        if ax is None:
-            _, ax = plt.subplots(figsize=(5, 3.5))
+        ax = new_axes(ax, figsize=(5.5, 4.0))
         ax.loglog(self.bin_freqs, self.bin_psd, "o", ms=3, label="PSD (log bins)")
         f = np.geomspace(*self.band, 200)
-        ax.loglog(f, self.model(f), "-", label=f"Beta({self.a:.2f}, {self.b:.2f}) mixture")
-        ax.set_xlabel("frequency")
-        ax.set_ylabel("PSD")
-        ax.legend(frameon=False)
+        ax.loglog(f, self.model(f), "-", label=f"m ~ Beta({self.a:.2f}, {self.b:.2f}) mixture")
+        ax.set_xlabel("frequency f")
+        ax.set_ylabel("power spectral density S(f)")
+        ax.set_title("mixture of branching spectra", fontsize=10)
+        ax.legend(frameon=False, fontsize=8)
         return ax
 
 
