@@ -1,7 +1,8 @@
 """Hostile inputs for the public API: every parameter of every function below, in
 turn, gets every hostile value; the other parameters stay valid.
 
-An outcome is one of: a result, a ``CrackleValueError`` (a clear error), a
+An outcome is one of: a result, a ``CrackleValueError`` (a clear error; also a
+``FileNotFoundError`` naming a missing file, as documented where a path is taken), a
 traceback (any other exception, or a RuntimeWarning from inside), or a silent
 acceptance (a result where the value must have been refused: a string for a flag,
 a fraction for an integer, complex numbers, a Python object).
@@ -196,7 +197,7 @@ def outcome(func: Callable[..., Any], kwargs: dict[str, Any]) -> tuple[str, str]
         warnings.simplefilter("always")
         try:
             func(**kwargs)
-        except ck.CrackleValueError as exc:
+        except (ck.CrackleValueError, FileNotFoundError) as exc:  # a missing file, named
             return "clear", str(exc)
         except Exception as exc:
             return "traceback", f"{type(exc).__name__}: {exc}"[:300]
@@ -229,3 +230,83 @@ def run_all(calls: list[Any] | None = None) -> tuple[Counter[str], list[str]]:
         if kind in ("traceback", "silent"):
             failures.append(f"{name}({param}={label}): {kind}: {detail}")
     return counts, failures
+
+
+def nn_cases() -> list[tuple[str, Callable[..., Any], dict[str, Any]]]:
+    """The probes of crackle.nn and checkpoint loading (imports torch)."""
+    import tempfile
+    from pathlib import Path
+
+    import torch
+
+    gen = torch.Generator().manual_seed(0)
+    net = torch.nn.Sequential(
+        torch.nn.Linear(6, 8), torch.nn.Tanh(), torch.nn.Linear(8, 4), torch.nn.Tanh()
+    )
+    x = torch.randn(5, 6, generator=gen).numpy()
+    ckpt = Path(tempfile.mkdtemp()) / "net.pt"
+    torch.save(net.state_dict(), ckpt)
+    nn_ = ck.nn
+    common = dict(model=net, inputs=x, modules=None, batch_size=4)
+    return [
+        (
+            "branching_parameter",
+            nn_.branching_parameter,
+            dict(**common, eps=1e-3, n_directions=1, per_unit=True, seed=0),
+        ),
+        (
+            "lyapunov_exponent",
+            nn_.lyapunov_exponent,
+            dict(**common, per_unit=True, n_iter=5, tol=1e-6, seed=0),
+        ),
+        (
+            "lyapunov_spectrum",
+            nn_.lyapunov_spectrum,
+            dict(**common, k=2, per_unit=True, n_iter=5, tol=1e-6, seed=0),
+        ),
+        (
+            "random_direction_rate",
+            nn_.random_direction_rate,
+            dict(**common, n_directions=1, per_unit=True, seed=0),
+        ),
+        (
+            "dynamic_range",
+            nn_.dynamic_range,
+            dict(**common, intensities=[0.1, 1.0, 10.0], stat="mean_square"),
+        ),
+        (
+            "layer_signals",
+            nn_.layer_signals,
+            dict(model=net, inputs=x, modules="leaves", stat="norm", batch_size=4),
+        ),
+        (
+            "load_checkpoint",
+            nn_.load_checkpoint,
+            dict(path=ckpt, model=net, strict=True, map_location="cpu"),
+        ),
+    ]
+
+
+def nn_hostile_calls() -> list[tuple[str, str, str, Callable[..., Any], dict[str, Any]]]:
+    """As :func:`hostile_calls`, for :func:`nn_cases`; inputs of the right shape are
+    also scaled to float32's edges (1e30: saturated units, norms beyond float32;
+    1e-30), zero, a single sample, an empty batch and integers."""
+    calls = []
+    for name, func, good in nn_cases():
+        for param in good:
+            values = dict(HOSTILE)
+            if param == "inputs":
+                x = good["inputs"]
+                values.update(
+                    {
+                        "x * 1e30": x * 1e30,
+                        "x * 1e-30": x * 1e-30,
+                        "zeros": np.zeros_like(x),
+                        "one sample": x[:1],
+                        "no sample": x[:0],
+                        "integers": np.ones(x.shape, dtype=int),
+                    }
+                )
+            for label, value in values.items():
+                calls.append((name, param, label, func, {**good, param: value}))
+    return calls

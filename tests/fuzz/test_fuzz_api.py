@@ -8,12 +8,26 @@ from hypothesis.extra import numpy as hnp
 
 import crackle as ck
 
-from .cases import run_all
+from .cases import nn_hostile_calls, run_all
 
 
 def test_every_hostile_value_of_every_parameter_is_a_result_or_a_clear_error():
     counts, failures = run_all()
     assert counts["tried"] > 2000
+    assert failures == [], "\n".join(failures)
+
+
+def test_every_hostile_value_of_every_nn_parameter_is_a_result_or_a_clear_error():
+    # the probes of crackle.nn (a dead or saturated network is a result with its
+    # reason and a DeadNetworkWarning, not a RuntimeWarning) and checkpoint loading
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        counts, failures = run_all(nn_hostile_calls())
+    finally:
+        torch.set_num_threads(before)
+    assert counts["tried"] > 1000
     assert failures == [], "\n".join(failures)
 
 

@@ -11,7 +11,7 @@ from numpy.typing import ArrayLike, NDArray
 from torch import nn
 
 from crackle._validation import check_1d, check_choice, param_error
-from crackle.nn._dead import dead_reason, warn_dead
+from crackle.nn._dead import Vanished, dead_reason, warn_dead
 from crackle.nn._memory import check_batch_memory
 from crackle.nn._modules import ModuleSpec, evaluating
 from crackle.nn._probe_utils import bcast, chunks, prepare, run_model, to_dict
@@ -69,20 +69,20 @@ class DynamicRangeResult:
 
     def plot(self, ax: Any = None) -> Any:
         """F(s) of the output against s, with s_0.1 and s_0.9 marked."""
-        if ax is None:
-            import matplotlib.pyplot as plt
+        from crackle.report.figures import new_axes
 
-            _, ax = plt.subplots(figsize=(5, 3))
-        ax.semilogx(self.intensities, self.response)
-        for s in (self.s_low, self.s_high):
+        ax = new_axes(ax, figsize=(5.5, 3.6))
+        ax.semilogx(self.intensities, self.response, label="response F(s)")
+        for s, name in ((self.s_low, "s_0.1"), (self.s_high, "s_0.9")):
             if np.isfinite(s):
-                ax.axvline(s, color="0.5", ls="--", lw=1)
+                ax.axvline(s, color="0.5", ls="--", lw=1, label=f"{name} = {s:.3g}")
         ax.set_xlabel("input intensity s")
         ax.set_ylabel(f"response F(s) ({self.stat})")
         ax.set_title(
             f"Δ = {self.value:.1f} dB" if self.reason is None else f"Δ undefined: {self.reason}",
             fontsize=9 if self.reason else None,
         )
+        ax.legend(frameon=False, fontsize=8)
         return ax
 
 
@@ -214,10 +214,12 @@ def dynamic_range(
     )
     if np.any(np.diff(s) <= 0):
         raise param_error("intensities", func, "strictly increasing", s)
-    rms = torch.sqrt(x.reshape(x.shape[0], -1).square().mean(dim=1))
+    # in float64: the mean square of float32 inputs over- or underflows beyond 1e+-19
+    x64 = x.double()
+    rms = torch.sqrt(x64.reshape(x.shape[0], -1).square().mean(dim=1))
     if bool((rms == 0).any()):
         raise param_error("inputs", func, "non-zero samples (each is scaled by intensity)", "zeros")
-    xhat = x / bcast(rms, x.ndim)
+    xhat = (x64 / bcast(rms, x.ndim)).to(x.dtype)
     check_batch_memory(model, runner, xhat, bs, func)
 
     def reduce(t: torch.Tensor, name: str) -> torch.Tensor:
@@ -251,7 +253,9 @@ def dynamic_range(
             "and the output's response does not change"
         )
         n = int(x.shape[0])
-        reason = dead_reason("the dynamic range", names[int(silent[0])], n, n, None, how)
+        layer = names[int(silent[0])]
+        gone = Vanished(np.ones(n, bool), layer, True)
+        reason = dead_reason("the dynamic range", gone, n, n, None, how=how)
         warn_dead(reason)
     return DynamicRangeResult(
         value=float(value),

@@ -84,6 +84,19 @@ class LyapunovResult:
     def to_dict(self) -> dict[str, Any]:
         return to_dict(self)
 
+    def _repr_html_(self) -> str:
+        """λ_max ± its error (Jupyter's display)."""
+        from crackle._display import repr_html
+
+        fields: list[Any] = [
+            ("value", "λ_max, largest Lyapunov exponent (per layer)", "stderr", None),
+            ("n_samples", "inputs", None, None),
+            ("names", "layers", None, None),
+            ("converged", "converged", None, None),
+            "seed",
+        ]
+        return repr_html(self, "largest Lyapunov exponent", fields, note="critical: λ_max = 0")
+
     def plot(self, ax: Any = None) -> Any:
         """Per-layer log growth along the top direction, with the critical value 0."""
         title = f"largest Lyapunov exponent λ_max = {self.value:.3f}"
@@ -123,6 +136,17 @@ class LyapunovSpectrum:
 
     def to_dict(self) -> dict[str, Any]:
         return to_dict(self)
+
+    def _repr_html_(self) -> str:
+        """The exponents λ_i ± their errors (Jupyter's display)."""
+        from crackle._display import format_pm, html_table
+
+        rows = [
+            (f"λ_{i + 1}", format_pm(float(v), float(e)))
+            for i, (v, e) in enumerate(zip(self.exponents, self.stderr, strict=True))
+        ]
+        rows.append(("inputs", str(self.n_samples)))
+        return html_table("Lyapunov spectrum (per layer)", rows)
 
     def plot(self, ax: Any = None) -> Any:
         """The exponents against their index, with error bars and the critical 0."""
@@ -172,6 +196,18 @@ class GrowthRateResult:
 
     def to_dict(self) -> dict[str, Any]:
         return to_dict(self)
+
+    def _repr_html_(self) -> str:
+        """The growth rate ± its error (Jupyter's display)."""
+        from crackle._display import repr_html
+
+        fields: list[Any] = [
+            ("value", "growth rate of a random direction (per layer)", "stderr", None),
+            ("n_samples", "inputs", None, None),
+            ("n_directions", "directions per input", None, None),
+            "seed",
+        ]
+        return repr_html(self, "random-direction growth rate", fields)
 
     def plot(self, ax: Any = None) -> Any:
         """Per-layer log growth rates with the critical value 0."""

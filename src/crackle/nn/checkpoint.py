@@ -105,6 +105,17 @@ def load_checkpoint(
     if model is not None and not isinstance(model, nn.Module):
         raise param_error("model", func, "a torch.nn.Module or None", type(model).__name__)
     strict = check_bool(strict, "strict", func)
+    if isinstance(map_location, str):
+        try:
+            torch.device(map_location)
+        except RuntimeError:
+            raise param_error(
+                "map_location", func, "a torch device such as 'cpu' or 'cuda:0'", map_location
+            ) from None
+    elif not (isinstance(map_location, torch.device | dict) or callable(map_location)):
+        raise param_error(
+            "map_location", func, "a torch device, a dict of devices or a function", map_location
+        )
     try:
         obj = torch.load(p, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:

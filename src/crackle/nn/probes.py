@@ -26,7 +26,7 @@ from numpy.typing import ArrayLike, NDArray
 from torch import nn
 
 from crackle._validation import check_bool, check_int, check_real
-from crackle.nn._dead import DeadNetworkWarning, dead_inputs, dead_reason, warn_dead
+from crackle.nn._dead import DeadNetworkWarning, dead_reason, vanished, warn_dead
 from crackle.nn._dynamic_range import DynamicRangeResult, dynamic_range
 from crackle.nn._lyapunov_probes import (
     GrowthRateResult,
@@ -197,9 +197,12 @@ def branching_parameter(
     gen = torch.Generator().manual_seed(seed)
     sums: list[NDArray[np.float64]] = []
 
+    sizes: list[torch.Tensor] = []  # |h^l| of the unperturbed inputs, layer after layer
+
     def reduce(t: torch.Tensor, name: str) -> torch.Tensor:
         half = t.shape[0] // 2
         d = (t[half:] - t[:half]).reshape(half, -1)
+        sizes.append(torch.linalg.vector_norm(t[:half].reshape(half, -1), dim=1).cpu())
         return torch.linalg.vector_norm(d, dim=1) / (math.sqrt(d.shape[1]) if per_unit else 1.0)
 
     with evaluating(model), torch.no_grad(), full_precision():
@@ -208,9 +211,11 @@ def branching_parameter(
         try:
             for _ in range(nd):
                 for xb in chunks(x, bs):
-                    scale = torch.linalg.vector_norm(xb.reshape(xb.shape[0], -1), dim=1)
+                    # in float64: |x| of float32 inputs beyond ~1e19 overflows float32
+                    flat = xb.reshape(xb.shape[0], -1).double()
+                    scale = torch.linalg.vector_norm(flat, dim=1)
                     scale = torch.where(scale > 0, scale, torch.ones_like(scale)) * eps
-                    dx = unit_directions(xb, gen) * bcast(scale, xb.ndim)
+                    dx = unit_directions(xb, gen) * bcast(scale.to(xb.dtype), xb.ndim)
                     run_model(runner, torch.cat([xb, xb + dx]), func)
                     unit = math.sqrt(xb[0].numel()) if per_unit else 1.0
                     sums.append(scale.cpu().numpy().astype(np.float64) / unit)
@@ -231,18 +236,24 @@ def branching_parameter(
         geometric = float(np.exp(np.mean(mean_log)))
     stderr = float(pair.std(ddof=1) / np.sqrt(pair.size)) if pair.size > 1 else float("nan")
     reason = None
-    dead, layer = dead_inputs(norms[:, 1:], names)
-    if dead.any():
+    n_layers = len(names)
+    outputs = torch.cat(
+        [torch.stack(sizes[i : i + n_layers], 1) for i in range(0, len(sizes), n_layers)]
+    )  # (rows, L), the rows of ``norms``
+    gone = vanished(norms[:, 1:], names, outputs.double().numpy())
+    if gone.rows.any():
         n = int(x.shape[0])
-        n_dead = int(dead.reshape(nd, n).any(axis=0).sum())  # rows: direction-major
+        n_dead = int(gone.rows.reshape(nd, n).any(axis=0).sum())  # rows: direction-major
+        kw: dict[str, Any] = {"finite_difference": True}
         if np.isfinite(value):
             rest = (
                 f"those ratios are left out ({int(np.isnan(ratios).sum())} in all) and the "
                 "value is the mean over the others"
             )
-            reason = dead_reason("the branching ratio after it", layer, n_dead, n, rest)
+            what = "the branching ratio after it"
+            reason = dead_reason(what, gone, n_dead, n, rest, **kw)
         else:
-            reason = dead_reason("the branching parameter", layer, n, n, None)
+            reason = dead_reason("the branching parameter", gone, n, n, None, **kw)
             value, geometric, stderr = float("nan"), float("nan"), float("nan")
         warn_dead(reason)
     return BranchingResult(

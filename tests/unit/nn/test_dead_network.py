@@ -159,3 +159,32 @@ def test_load_checkpoint_strict_must_be_a_flag(tmp_path):
     torch.save(net.state_dict(), path)
     with pytest.raises(ck.CrackleValueError, match=r"'strict' parameter .* True or False"):
         ck.nn.load_checkpoint(path, net, strict="no")
+
+
+def test_saturated_units_are_named_as_such():
+    # tanh of pre-activations ~1e30: the derivative is 0 in float32, the output is not.
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 4), nn.Tanh())
+    x = torch.randn(5, 6) * 1e30
+    with pytest.warns(DeadNetworkWarning, match="every unit saturated at layer"):
+        ly = ck.nn.lyapunov_exponent(net, x)
+    assert math.isnan(ly.value)
+    assert "no unit active" not in ly.reason
+    # the finite difference cannot tell saturation from rounding, and says so
+    with pytest.warns(DeadNetworkWarning, match="perturbation lost: the perturbation vanishes"):
+        br = ck.nn.branching_parameter(net, x)
+    assert math.isnan(br.value)
+    assert "float64" in br.reason
+
+
+def test_dynamic_range_does_not_depend_on_the_inputs_scale():
+    # Inputs are normalised to unit root mean square: x * 1e25 and x * 1e-25 in float32
+    # (whose mean squares over- and underflow float32) give the Delta of x.
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 4), nn.Tanh())
+    x = torch.randn(5, 6)
+    ref = ck.nn.dynamic_range(net, x)
+    assert ref.reason is None
+    for scale in (1e25, 1e-25):
+        res = ck.nn.dynamic_range(net, x * scale)
+        assert res.value == pytest.approx(ref.value, rel=1e-5)
