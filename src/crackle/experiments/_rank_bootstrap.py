@@ -104,7 +104,7 @@ def _point(resp: NDArray[np.float64], pred: NDArray[np.float64]) -> tuple[float,
     from scipy import stats
 
     m = resp.mean(axis=1)
-    if m.size < 3 or np.ptp(m) == 0 or np.ptp(pred) == 0:
+    if m.size < 3 or np.ptp(m) == 0 or np.unique(pred).size < 2:
         return float("nan"), float("nan")
     res = stats.spearmanr(m, pred)
     return float(res.statistic), float(res.pvalue)
@@ -134,8 +134,9 @@ def rank_bootstrap(
         The measured response (e.g. training accuracy), one row per cell, one column per
         replicate (seed); finite.
     predictors : dict of str to array_like of shape (n_cells,)
-        Each predictor's value per cell; NaN or inf leaves that cell out of that
-        predictor's correlation.
+        Each predictor's value per cell; NaN leaves that cell out of that predictor's
+        correlation; +inf and -inf rank above and below every finite value (a
+        susceptibility that diverges at the critical point is the largest there).
     n_boot : int
         Bootstrap draws.
     confidence : float
@@ -176,7 +177,7 @@ def rank_bootstrap(
         if pred.shape != (resp.shape[0],):
             raise param_error("predictors", _FUNC, f"arrays of shape ({resp.shape[0]},)",
                               f"{name!r} of shape {pred.shape}")  # fmt: skip
-        ok = np.isfinite(pred)
+        ok = ~np.isnan(pred)
         n = int(ok.sum())
         if n < 3:
             nan = float("nan")
@@ -204,7 +205,8 @@ def paired_rank_difference(
     response : array_like of shape (n_cells,) or (n_cells, n_replicates)
         As in :func:`rank_bootstrap`.
     first, second : array_like of shape (n_cells,)
-        Two predictors; cells where either is not finite are left out of both.
+        Two predictors; cells where either is NaN are left out of both (inf ranks as
+        in :func:`rank_bootstrap`).
     n_boot, confidence, seed
         As in :func:`rank_bootstrap`.
 
@@ -234,7 +236,7 @@ def paired_rank_difference(
     for name, arr in (("first", a), ("second", b)):
         if arr.shape != (resp.shape[0],):
             raise param_error(name, func, f"of shape ({resp.shape[0]},)", f"shape {arr.shape}")
-    ok = np.isfinite(a) & np.isfinite(b)
+    ok = ~np.isnan(a) & ~np.isnan(b)
     n = int(ok.sum())
     if n < 3:
         return RankCI(float("nan"), float("nan"), float("nan"), float("nan"), n, cf, 1.0)

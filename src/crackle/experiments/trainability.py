@@ -127,7 +127,8 @@ class TrainabilityResult:
     ``sigma_w2[i]``, ``sigma_b2[j]``; ``accuracy`` its mean over seeds. ``lines`` holds,
     per sigma_b^2, the sigma_w^2 of the edge of chaos and of both Widom ridges.
     ``correlations`` maps a predictor (see :data:`PREDICTORS`) to (Spearman rho,
-    p-value) over all cells with a finite predictor, on the seed means.
+    p-value) over all cells where the predictor is not NaN (inf ranks as extreme), on
+    the seed means.
     ``rank_tests[scope][predictor]`` is a :class:`~crackle.experiments._rank_bootstrap.RankCI`
     with its bootstrap interval, for ``scope`` "pooled" and each "sigma_b2=<value>";
     ``differences[scope]["a - b"]`` the paired-bootstrap difference of two predictors.
@@ -220,8 +221,8 @@ def _worker_train(cfg: TrainabilityConfig, sw: float, sb: float, seed: int) -> f
 def _spearman(acc: NDArray[np.float64], pred: NDArray[np.float64]) -> tuple[float, float]:
     from scipy import stats
 
-    ok = np.isfinite(pred) & np.isfinite(acc)
-    if ok.sum() < 3 or np.ptp(acc[ok]) == 0 or np.ptp(pred[ok]) == 0:
+    ok = ~np.isnan(pred) & np.isfinite(acc)
+    if ok.sum() < 3 or np.ptp(acc[ok]) == 0 or np.unique(pred[ok]).size < 2:
         return float("nan"), float("nan")
     res = stats.spearmanr(acc[ok], pred[ok])
     return float(res.statistic), float(res.pvalue)

@@ -99,6 +99,15 @@ def test_nan_predictor_cells_are_left_out():
     assert math.isnan(few.rho)
 
 
+def test_infinite_predictor_ranks_as_the_extreme():
+    x = np.arange(8.0)
+    pred = x.copy()
+    pred[-1] = np.inf
+    ci = rank_bootstrap(x, {"p": pred}, seed=0, n_boot=50)["p"]
+    assert ci.n == 8
+    assert ci.rho == pytest.approx(1.0)
+
+
 def test_paired_difference_separates_a_good_and_a_poor_predictor():
     rng = np.random.default_rng(8)
     truth = rng.normal(size=80)
