@@ -47,7 +47,7 @@ def vs_powerlaw(n: int) -> None:
         ref = powerlaw.Fit(x, discrete=True, verbose=0)
         t_p = time.perf_counter() - t0
     print(f"discrete, full xmin scan, n = {n:.0e} ({fit.xmin_candidates} candidates):")
-    print(f"  crackle   {t_c:8.3f} s   xmin = {fit.xmin:g}, alpha = {fit.alpha:.4f}")
+    print(f"  crackle   {t_c:8.3f} s   xmin = {fit.xmin:g}, exponent = {fit.exponent:.4f}")
     print(f"  powerlaw  {t_p:8.3f} s   xmin = {ref.xmin:g}, alpha = {ref.power_law.alpha:.4f}")
     print(f"  ratio     {t_p / t_c:8.0f} x   (target >= 100 x at 1e6)")
 
@@ -60,7 +60,7 @@ def big(n: int = 4_000_000) -> None:
         kind = "discrete  " if discrete else "continuous"
         print(
             f"  {kind} alpha = {alpha}: {t:6.2f} s   xmin = {fit.xmin:.4g}, "
-            f"alpha = {fit.alpha:.4f}, {fit.xmin_candidates} candidates"
+            f"exponent = {fit.exponent:.4f}, {fit.xmin_candidates} candidates"
             + ("" if discrete else " (subset)")
         )
 

@@ -44,7 +44,7 @@ def test_same_xmin_and_alpha(discrete, alpha):
     ref = _pl_fit(x, discrete)
     got = fit_power_law(x, discrete=discrete, ks="left", min_tail=2)
     assert got.xmin == ref.xmin
-    assert got.alpha == pytest.approx(ref.power_law.alpha, abs=0.005)
+    assert got.exponent == pytest.approx(ref.power_law.alpha, abs=0.005)
     assert got.ks == pytest.approx(ref.D, abs=1e-4)
     assert got.n_tail == ref.n_tail
 
@@ -57,7 +57,7 @@ def test_same_xmin_where_the_ks_minimum_is_far_from_the_truth():
     ref = _pl_fit(x, False, xmin=(15.0, 70.0))
     got = fit_power_law(x, xmin=(15.0, 70.0), ks="left", min_tail=2)
     assert got.xmin == ref.xmin
-    assert got.alpha == pytest.approx(ref.power_law.alpha, abs=1e-9)
+    assert got.exponent == pytest.approx(ref.power_law.alpha, abs=1e-9)
 
 
 @pytest.mark.parametrize("discrete", [False, True])
@@ -69,7 +69,7 @@ def test_lognormal_comparison_on_lognormal_data(discrete):
     r_ref, p_ref = ref.distribution_compare("power_law", "lognormal", normalized_ratio=True)
     got = fit_power_law(x, discrete=discrete, xmin=5.0)
     r, p = got.compare("lognormal")
-    assert got.alpha == pytest.approx(ref.power_law.alpha, abs=0.005)
+    assert got.exponent == pytest.approx(ref.power_law.alpha, abs=0.005)
     assert r == pytest.approx(r_ref, abs=0.01)
     assert p == pytest.approx(p_ref, abs=1e-3)
 

@@ -82,7 +82,7 @@ class SizeDurationPart:
         if self.fit is None:
             return _NAN, _NAN, _NAN
         sys = self.scan.sys_err if self.scan is not None and self.scan.stable else _NAN
-        return self.fit.alpha, self.fit.sigma, sys
+        return self.fit.exponent, self.fit.exponent_err, sys
 
 
 @dataclass(frozen=True)

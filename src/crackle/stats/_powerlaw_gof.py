@@ -35,9 +35,9 @@ def ks_refit_procedure(fit: PowerLawFit, n_boot: int, rng: np.random.Generator) 
     for b in range(n_boot):
         m = int(rng.binomial(used.size, p_tail)) if below.size else used.size
         if fit.discrete:
-            tail = sample_discrete(fit.alpha, int(fit.xmin), xmax_int, m, rng)
+            tail = sample_discrete(fit.exponent, int(fit.xmin), xmax_int, m, rng)
         else:
-            tail = sample_continuous(fit.alpha, fit.xmin, fit.xmax, m, rng)
+            tail = sample_continuous(fit.exponent, fit.xmin, fit.xmax, m, rng)
         low = rng.choice(below, used.size - m) if below.size else np.empty(0)
         synth = np.sort(np.concatenate([tail, low]))
         try:
@@ -60,7 +60,7 @@ def ks_fixed_window(fit: PowerLawFit, n_boot: int, rng: np.random.Generator) -> 
     xmax_arg = None if fit.xmax is None else (int(fit.xmax) if fit.discrete else fit.xmax)
     idx, preps = [], []
     for b in range(n_boot):
-        synth = sample_sorted(fit.alpha, fit.xmin, xmax_arg, fit.n_tail, fit.discrete, rng)
+        synth = sample_sorted(fit.exponent, fit.xmin, xmax_arg, fit.n_tail, fit.discrete, rng)
         if synth[0] != synth[-1]:
             idx.append(b)
             preps.append(core.prepare(synth, fit.discrete, fit.xmax))

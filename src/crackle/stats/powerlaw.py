@@ -11,6 +11,7 @@ The kernels live in ``_powerlaw_core`` (scan), ``_powerlaw_alternatives``, ``_po
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -122,13 +123,16 @@ class PowerLawGof:
 
 @dataclass(frozen=True)
 class PowerLawFit:
-    """A fitted power law p(x) ~ x^-alpha on [xmin, xmax].
+    """A fitted power law p(x) ~ x^-exponent on [xmin, xmax].
 
     Attributes
     ----------
-    alpha, sigma : float
+    exponent, exponent_err : float
         Maximum-likelihood exponent and its standard error (continuous, no xmax:
-        (alpha - 1) / sqrt(n_tail); otherwise from the observed Fisher information).
+        (exponent - 1) / sqrt(n_tail); otherwise from the observed Fisher information).
+        Called ``alpha`` and ``sigma`` in crackle 0.1; those names remain as deprecated
+        aliases for one release (they clashed with the duration exponent alpha and
+        the branching parameter sigma).
     xmin, xmax : float, float or None
         Fitted range; xmax is None for an unbounded tail.
     ks : float
@@ -138,7 +142,7 @@ class PowerLawFit:
     n_above_xmax : int
         Values above xmax, left out of the fit (0 without xmax).
     loglik : float
-        Log-likelihood of the tail at alpha.
+        Log-likelihood of the tail at the fitted exponent.
     discrete, success, message
         Data type; whether the fit converged inside (1, 20]; what happened.
     xmin_mode : {"auto", "range", "fixed"}
@@ -148,10 +152,10 @@ class PowerLawFit:
         tail a candidate xmin may leave.
     """
 
-    alpha: float
+    exponent: float
     xmin: float
     xmax: float | None
-    sigma: float
+    exponent_err: float
     ks: float
     n_tail: int
     n: int
@@ -166,6 +170,27 @@ class PowerLawFit:
     n_above_xmax: int = 0
     _data: FloatArray = field(default_factory=lambda: np.empty(0), repr=False, compare=False)
     _xmin_arg: Any = field(default="auto", repr=False, compare=False)
+
+    # ------------------------------------------------------------------ deprecated names
+    @property
+    def alpha(self) -> float:
+        """Deprecated alias of :attr:`exponent` (removed in the next release)."""
+        warnings.warn(
+            "PowerLawFit.alpha is deprecated; use PowerLawFit.exponent",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.exponent
+
+    @property
+    def sigma(self) -> float:
+        """Deprecated alias of :attr:`exponent_err` (removed in the next release)."""
+        warnings.warn(
+            "PowerLawFit.sigma is deprecated; use PowerLawFit.exponent_err",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.exponent_err
 
     # ------------------------------------------------------------------ views of the data
     def _used(self) -> FloatArray:
@@ -194,7 +219,7 @@ class PowerLawFit:
     def survival(self, x: ArrayLike) -> FloatArray:
         """Fitted P(X >= x | X >= xmin) at ``x`` (array of any shape; 1 below xmin)."""
         xv = np.asarray(x, dtype=float)
-        a = np.full(xv.shape, self.alpha)
+        a = np.full(xv.shape, self.exponent)
         xc = np.maximum(xv, self.xmin)
         if self.discrete:
             w = np.inf if self.xmax is None else self.xmax + 1.0
@@ -203,9 +228,9 @@ class PowerLawFit:
             with np.errstate(divide="ignore"):
                 out: FloatArray = np.exp(core.log_norm_discrete(a, np.minimum(xc, w), w) - lz)
             return out
-        q = (xc / self.xmin) ** (1.0 - self.alpha)
+        q = (xc / self.xmin) ** (1.0 - self.exponent)
         if self.xmax is not None:
-            qw = (self.xmax / self.xmin) ** (1.0 - self.alpha)
+            qw = (self.xmax / self.xmin) ** (1.0 - self.exponent)
             q = np.clip((q - qw) / (1.0 - qw), 0.0, 1.0)
         return q
 
@@ -226,14 +251,14 @@ class PowerLawFit:
         name = check_choice(distribution, "distribution", "PowerLawFit.compare", ALTERNATIVES)
         vals, counts = np.unique(self._tail(), return_counts=True)
         wts = counts.astype(float)
-        ll_pl = power_law_loglik(vals, self.alpha, self.xmin, self.xmax, self.discrete)
+        ll_pl = power_law_loglik(vals, self.exponent, self.xmin, self.xmax, self.discrete)
         params, ll_alt, ok = fit_alternative(
-            name, vals, wts, self.xmin, self.xmax, self.discrete, self.alpha
+            name, vals, wts, self.xmin, self.xmax, self.discrete, self.exponent
         )
         nested = name == "truncated_power_law"
         if nested and float(np.sum(wts * (ll_alt - ll_pl))) < 0.0:
             # The nested model can never do worse than the law it contains.
-            params, ll_alt = {"alpha": self.alpha, "lambda": 0.0}, ll_pl
+            params, ll_alt = {"alpha": self.exponent, "lambda": 0.0}, ll_pl
         r, p, lr = vuong(ll_pl, ll_alt, wts, nested)
         return PowerLawComparison(name, r, p, lr, nested, self.n_tail, params, ok)
 
@@ -304,8 +329,8 @@ class PowerLawFit:
         check_choice(kind, "kind", "PowerLawFit.plot", ("ccdf", "pdf"))
         labels: dict[str, Any] = {
             "xmin": self.xmin,
-            "exponent": self.alpha,
-            "exponent_err": self.sigma,
+            "exponent": self.exponent,
+            "exponent_err": self.exponent_err,
             "name": name,
             "symbol": symbol,
             "exponent_symbol": exponent_symbol,
@@ -354,10 +379,16 @@ class PowerLawFit:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe summary of the fit (no arrays)."""
+        """JSON-safe summary of the fit (no arrays).
+
+        ``alpha`` and ``sigma`` repeat ``exponent`` and ``exponent_err`` for readers of
+        older files; they are deprecated and leave in the next release.
+        """
         return {
-            "alpha": self.alpha,
-            "sigma": self.sigma,
+            "exponent": self.exponent,
+            "exponent_err": self.exponent_err,
+            "alpha": self.exponent,
+            "sigma": self.exponent_err,
             "xmin": self.xmin,
             "xmax": self.xmax,
             "ks": self.ks,
@@ -404,12 +435,13 @@ def fit_power_law(
     min_tail: int = 10,
     ks: Literal["sup", "left"] = "sup",
 ) -> PowerLawFit:
-    """Fit p(x) ~ x^-alpha to the tail x >= xmin of ``x`` by maximum likelihood.
+    """Fit p(x) ~ x^-a to the tail x >= xmin of ``x`` by maximum likelihood.
 
-    Continuous data without xmax: alpha = 1 + n / sum(log(x / xmin)) (Clauset et al.
-    2009, eq. 3.1), sigma = (alpha - 1) / sqrt(n). Discrete data: the exact MLE with
-    Hurwitz-zeta normalisation zeta(alpha, xmin) (minus zeta(alpha, xmax + 1) with
-    xmax), and sigma = 1 / sqrt(n * d^2 log Z / d alpha^2), the observed Fisher
+    The result's ``exponent`` is a, ``exponent_err`` its standard error. Continuous
+    data without xmax: a = 1 + n / sum(log(x / xmin)) (Clauset et al. 2009, eq. 3.1),
+    standard error (a - 1) / sqrt(n). Discrete data: the exact MLE with Hurwitz-zeta
+    normalisation zeta(a, xmin) (minus zeta(a, xmax + 1) with xmax), and standard
+    error 1 / sqrt(n * d^2 log Z / d a^2), the observed Fisher
     information. With xmax the normalisation is truncated, for both data types.
 
     xmin="auto" tries every distinct value that leaves at least ``min_tail`` values
@@ -461,7 +493,7 @@ def fit_power_law(
     >>> from crackle.stats import fit_power_law, sample_power_law
     >>> x = sample_power_law(2.5, 1.0, 5000, seed=1)
     >>> fit = fit_power_law(x, xmin=1.0)
-    >>> print(f"{fit.alpha:.2f} +- {fit.sigma:.2f}, n_tail = {fit.n_tail}")
+    >>> print(f"{fit.exponent:.2f} +- {fit.exponent_err:.2f}, n_tail = {fit.n_tail}")
     2.51 +- 0.02, n_tail = 5000
     >>> R, p = fit.compare("exponential")
     >>> bool(R > 0 and p < 0.01)
@@ -496,10 +528,10 @@ def fit_power_law(
         raise param_error("xmax", _FIT, "at least the smallest value", xmax)
     res = fit_sorted(xs[:n_used], discrete, xmin_arg, xmax, min_tail, ks_v == "sup")
     return PowerLawFit(
-        alpha=res["alpha"],
+        exponent=res["alpha"],
         xmin=res["xmin"],
         xmax=xmax,
-        sigma=res["sigma"],
+        exponent_err=res["sigma"],
         ks=res["ks"],
         n_tail=res["n_tail"],
         n=int(xs.size),

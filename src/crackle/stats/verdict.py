@@ -289,7 +289,7 @@ def censoring_check(
             "unknown",
             f"{n_censored} censored avalanches, cut at T = {c:g}, below x_min = {f.xmin:g}",
         )
-    a = f.alpha
+    a = f.exponent
     if f.discrete:
         lz = core.log_hurwitz(np.array([a, a]), np.array([c, f.xmin]))
         s_c = float(np.exp(lz[0] - lz[1]))

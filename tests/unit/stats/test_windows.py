@@ -53,7 +53,7 @@ def test_fixed_low_is_kept_and_gives_the_spread():
     assert scan.low == 10
     assert "fixed" in scan.message
     fit = ck.fit_power_law(x, discrete=True, xmin=10)
-    assert scan.exponent == pytest.approx(fit.alpha, rel=1e-9)
+    assert scan.exponent == pytest.approx(fit.exponent, rel=1e-9)
 
 
 def test_xmax_truncates_the_fits():
@@ -64,7 +64,7 @@ def test_xmax_truncates_the_fits():
     # Without the truncation the fit is biased by the missing far tail.
     plain = ck.fit_power_law(x, discrete=True, xmin=scan.low)
     truncated = ck.fit_power_law(x, discrete=True, xmin=scan.low, xmax=10_000)
-    assert abs(truncated.alpha - 1.5) < abs(plain.alpha - 1.5)
+    assert abs(truncated.exponent - 1.5) < abs(plain.exponent - 1.5)
 
 
 def test_too_little_data_is_said_not_raised():
