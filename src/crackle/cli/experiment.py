@@ -119,3 +119,7 @@ def fss(
     for line in res.notes:
         note(line)
     console.print(f"wrote {out}/fss.json and {len(paths)} figures in {out}/figures/")
+
+
+# Further experiments attach themselves to experiment_app on import (after it exists).
+from crackle.cli import experiment_resnet  # noqa: E402, F401
