@@ -95,7 +95,11 @@ def test_run_page_shows_report_parameters_and_versions(run_dir):
 
     page = html_report(run_dir)
     rep = json.loads((run_dir / "report.json").read_text())
-    assert f"{rep['tau']:.6g}" in page
+    from crackle._display import format_pm
+
+    # value ± stat ± sys, rounded where the smaller error has its second figure
+    assert format_pm(rep["tau"], rep["tau_err"], rep["tau_sys"]) in page
+    assert "1/(σνz), fitted" in page  # human names, not raw keys
     assert "<th>generator</th><td>branching_process</td>" in page
     assert f"<th>numpy</th><td>{np.__version__}</td>" in page
     for note in rep["notes"]:

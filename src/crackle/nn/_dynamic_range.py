@@ -67,6 +67,20 @@ class DynamicRangeResult:
     def to_dict(self) -> dict[str, Any]:
         return to_dict(self)
 
+    def _repr_html_(self) -> str:
+        """Δ in dB, or why it is not a measurement (Jupyter's display)."""
+        from crackle._display import repr_html
+
+        fields: list[Any] = [
+            ("value", "dynamic range Δ (dB)", None, None),
+            ("s_low", "s_0.1", None, None),
+            ("s_high", "s_0.9", None, None),
+            ("top_slope", "slope of log F over the top decade", None, None),
+            ("stat", "response statistic", None, None),
+            ("n_samples", "inputs", None, None),
+        ]
+        return repr_html(self, "dynamic range", fields, note=self.reason or "")
+
     def plot(self, ax: Any = None) -> Any:
         """F(s) of the output against s, with s_0.1 and s_0.9 marked."""
         from crackle.report.figures import new_axes

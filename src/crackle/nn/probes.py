@@ -107,9 +107,26 @@ class BranchingResult:
     def to_dict(self) -> dict[str, Any]:
         return to_dict(self)
 
+    def _repr_html_(self) -> str:
+        """σ ± its error (Jupyter's display)."""
+        from crackle._display import repr_html
+
+        fields: list[Any] = [
+            ("value", "branching parameter σ", "stderr", None),
+            ("geometric", "geometric mean, exp(λ_0)", None, None),
+            ("names", "layers", None, None),
+            ("eps", "relative perturbation ε", None, None),
+            ("n_samples", "inputs", None, None),
+            ("n_directions", "directions per input", None, None),
+            "seed",
+        ]
+        return repr_html(self, "branching parameter", fields, note="critical: σ = 1")
+
     def plot(self, ax: Any = None) -> Any:
         """Per-layer ratios with the critical value 1."""
-        return plot_per_layer(self.per_layer, "branching ratio", 1.0, ax)
+        title = f"branching parameter σ = {self.value:.3f}"
+        title += f" ± {self.stderr:.3f}" if np.isfinite(self.stderr) else ""
+        return plot_per_layer(self.per_layer, "branching ratio r_l per layer", 1.0, ax, title)
 
 
 def branching_parameter(

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from crackle._display import field_label, format_number, format_pm
 from crackle.io.atomic import atomic_path
 from crackle.io.state import read_json_object
 
@@ -37,6 +38,7 @@ figure img{display:block;max-width:100%;height:auto}figure.wide{flex-basis:100%}
 figcaption{font-size:.8rem;color:#57606a;text-align:center}
 pre{background:#f6f8fa;padding:.5rem;overflow-x:auto;font-size:.8rem}
 .failed{color:#cf222e}.ok{color:#1a7f37}details{margin:.3rem 0}
+.key{color:#8c959f;font-weight:normal;font-size:.75rem;margin-left:.3rem}
 """
 
 
@@ -50,7 +52,7 @@ def _fmt(v: Any) -> str:
     if isinstance(v, bool):
         return str(v).lower()
     if isinstance(v, float):
-        return f"{v:.6g}"
+        return format_number(v)
     if isinstance(v, list | tuple):
         if all(not isinstance(x, dict | list) for x in v):
             shown = ", ".join(_fmt(x) for x in v[:12])
@@ -65,18 +67,31 @@ def _cell(v: Any) -> str:
     return f'<td class="num">{_e(_fmt(v))}</td>' if num else f"<td>{_e(_fmt(v))}</td>"
 
 
-def _kv_table(d: dict[str, Any]) -> str:
-    rows = "".join(f"<tr><th>{_e(k)}</th>{_cell(v)}</tr>" for k, v in d.items())
+def _label(key: str) -> str:
+    """A human name for a key of report.json ('inv_snz_fitted' -> '1/(σνz), fitted'),
+    with the key itself in small type so that the file can still be searched."""
+    name = field_label(key)
+    if name is None or name == key:
+        return _e(key)
+    return f'{_e(name)} <span class="key">{_e(key)}</span>'
+
+
+def _kv_table(d: dict[str, Any], labels: bool = False) -> str:
+    """Keys and values; ``labels``: keys of a result, shown by their human names."""
+    rows = "".join(
+        f"<tr><th>{_label(k) if labels else _e(k)}</th>{_cell(v)}</tr>" for k, v in d.items()
+    )
     return f"<table>{rows}</table>"
 
 
-def _dict_section(d: dict[str, Any]) -> str:
+def _dict_section(d: dict[str, Any], labels: bool = False) -> str:
     """Scalars as one table, each nested dict folded below it (recursively)."""
     flat = {k: v for k, v in d.items() if not isinstance(v, dict)}
-    out = _kv_table(flat) if flat else ""
+    out = _kv_table(flat, labels) if flat else ""
     for k, v in d.items():
         if isinstance(v, dict):
-            out += f"<details><summary>{_e(k)}</summary>{_dict_section(v)}</details>"
+            name = _label(k) if labels else _e(k)
+            out += f"<details><summary>{name}</summary>{_dict_section(v, labels)}</details>"
     return out
 
 
@@ -141,16 +156,22 @@ def _frame_table(df: Any) -> str:
 
 
 _EXPONENT_ROWS = (
-    ("τ (sizes)", "tau"),
-    ("α (durations)", "alpha"),
-    ("1/(σνz), <S>(T) slope", "inv_snz_fitted"),
-    ("1/(σνz) predicted, (α - 1)/(τ - 1)", "inv_snz_predicted"),
+    ("τ, size exponent", "tau"),
+    ("α, duration exponent", "alpha"),
+    ("1/(σνz), fitted slope of ⟨S⟩(T)", "inv_snz_fitted"),
+    ("1/(σνz), predicted (α − 1)/(τ − 1)", "inv_snz_predicted"),
     ("1/(σνz), shape collapse", "inv_snz_collapse"),
 )
 
 
 def _num(v: Any, digits: int = 3) -> str:
     return "–" if not isinstance(v, int | float) or isinstance(v, bool) else f"{v:.{digits}f}"
+
+
+def _exponent_row(label: str, value: Any, err: Any, sys: Any) -> str:
+    """One exponent: 'value ± stat ± sys', rounded where its smaller error has its
+    second significant figure."""
+    return f'<tr><td>{_e(label)}</td><td class="num">{_e(format_pm(value, err, sys))}</td></tr>'
 
 
 def _verdict_section(report: dict[str, Any]) -> str:
@@ -174,21 +195,20 @@ def _verdict_section(report: dict[str, Any]) -> str:
     for label, key in _EXPONENT_ROWS:
         if key not in report:
             continue
-        rows += (
-            f'<tr><td>{_e(label)}</td><td class="num">{_num(report.get(key))}</td>'
-            f'<td class="num">{_num(report.get(key + "_err"))}</td>'
-            f'<td class="num">{_num(report.get(key + "_sys"))}</td></tr>'
-        )
+        rows += _exponent_row(label, report.get(key), report.get(key + "_err"),
+                              report.get(key + "_sys"))  # fmt: skip
     if "dcc" in report:
-        rows += (
-            f"<tr><td>DCC, |fitted - predicted| (Ma et al. 2019)</td>"
-            f'<td class="num">{_num(report.get("dcc"))}</td>'
-            f'<td class="num">{_num(report.get("dcc_err"))}</td><td>combined</td></tr>'
+        rows += _exponent_row(
+            "DCC, |fitted − predicted| (Ma et al. 2019)",
+            report.get("dcc"),
+            report.get("dcc_err"),
+            None,
         )
     if rows:
         out += (
-            "<table><tr><th>exponent</th><th>value</th><th>± statistical</th>"
-            f"<th>± systematic</th></tr>{rows}</table>"
+            "<table><tr><th>exponent</th><th>value ± statistical ± systematic</th></tr>"
+            f"{rows}</table><p class='meta'>Rounded where the smaller error has its second "
+            "significant figure; every digit is in report.json.</p>"
         )
     near = report.get("nearest_class")
     if isinstance(near, dict):
@@ -209,7 +229,8 @@ def _run_sections(path: Path) -> list[tuple[str, str, str]]:
         body = "".join(f"<li>{_e(n)}</li>" for n in notes)
         body = _verdict_section(report) + (f"<ul>{body}</ul>" if body else "")
         body += "<details><summary>every field of report.json</summary>"
-        body += _dict_section({k: v for k, v in report.items() if k != "notes"}) + "</details>"
+        rest = {k: v for k, v in report.items() if k != "notes"}
+        body += _dict_section(rest, labels=True) + "</details>"
         sections.append(("report", "Report (report.json)", body))
     sections.append(("figures", "Figures", _figures(path / "figures")))
     params = config.get("parameters")

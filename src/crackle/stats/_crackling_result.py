@@ -215,8 +215,30 @@ class CracklingReport:
             )
         return out
 
+    def _repr_html_(self) -> str:
+        """The verdict and the exponents as value ± stat ± sys (Jupyter's display)."""
+        from crackle._display import repr_html
+
+        d = self.to_dict()
+        d["outcome"] = self.verdict.outcome
+        if self.nearest is not None:
+            d["nearest"] = self.nearest.name + (
+                "" if self.nearest.consistent else " (not consistent)"
+            )
+        fields: list[Any] = ["outcome", "n"]
+        for key in ("tau", "alpha", "inv_snz_fitted", "inv_snz_predicted", "inv_snz_collapse"):
+            fields.append((key, None, key + "_err", key + "_sys"))
+        fields += [
+            ("dcc", None, "dcc_err", None),
+            ("nearest", "nearest universality class", None, None),
+        ]
+        return repr_html(
+            self, "crackling report", fields, data=d, note="; ".join(self.verdict.reasons)
+        )
+
     def plot(self, fig: Any = None) -> Any:
-        """A 2 x 2 summary figure: both CCDFs, <S>(T), the collapse."""
+        """A 3 x 2 summary figure: distribution and CCDF of the sizes and of the
+        durations, <S>(T), the collapse; returns the (pyplot, by default) Figure."""
         from crackle.report.figures import report_figure
 
         return report_figure(self, fig=fig)

@@ -178,6 +178,24 @@ class BranchingRatioResult:
             "alternatives": {name: _clean(alt) for name, alt in self.alternatives.items()},
         }
 
+    def _repr_html_(self) -> str:
+        """m ± its error and the estimator's checks (Jupyter's display)."""
+        from crackle._display import repr_html
+
+        fields: list[Any] = [
+            ("m", None, "m_stderr", None),
+            ("tau", "autocorrelation time −dt/ln m (time bins)", None, None),
+            ("method", "method", None, None),
+            ("fit", "fitted function", None, None),
+            ("kmax", "largest lag k_max", None, None),
+            ("n_trials", "trials", None, None),
+            ("n_steps", "time bins per trial", None, None),
+            ("valid", "consistency checks passed", None, None),
+            "seed",
+        ]
+        note = "; ".join(self.reasons)
+        return repr_html(self, f"branching ratio ({self.method.upper()})", fields, note=note)
+
     def plot(self, ax: Any = None) -> Any:
         """r_k against the lag k with the fitted b m^k and the alternatives (log scale
         on r_k when every value is positive); returns the Axes (default: a new pyplot

@@ -71,6 +71,22 @@ class CollapseResult:
             "n_avalanches": int(self.counts.sum()),
         }
 
+    def _repr_html_(self) -> str:
+        """γ = 1/(σνz) ± its error and the durations collapsed (Jupyter's display)."""
+        from crackle._display import repr_html
+
+        fields: list[Any] = [
+            ("gamma", None, "gamma_err", None),
+            "error_min",
+            "tmin",
+            "tmax",
+            "n_durations",
+            "n_avalanches",
+            "success",
+            "message",
+        ]
+        return repr_html(self, "shape collapse", fields)
+
     def plot(self, ax: Any = None, *, kind: str = "collapse") -> Any:
         """The collapsed profiles (``kind="collapse"``) or the error curve (``"error"``)."""
         from crackle.report.figures import plot_collapse, plot_collapse_error

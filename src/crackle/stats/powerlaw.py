@@ -297,6 +297,24 @@ class PowerLawFit:
         p = float(np.mean(ks_boot[ok] >= self.ks)) if ok.any() else float("nan")
         return PowerLawGof(p, n_boot, self.ks, ks_boot, seed_repr(seed), int((~ok).sum()))
 
+    def _repr_html_(self) -> str:
+        """The exponent ± its error, the fitted range and the KS distance (Jupyter's
+        display)."""
+        from crackle._display import repr_html
+
+        fields: list[Any] = [
+            ("exponent", "exponent", "exponent_err", None),
+            "xmin",
+            "xmax",
+            "n_tail",
+            "n",
+            "ks",
+            "discrete",
+            "success",
+            "message",
+        ]
+        return repr_html(self, "power-law fit p(x) ∝ x^(−exponent)", fields)
+
     def plot(
         self,
         ax: Any = None,

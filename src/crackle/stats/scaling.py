@@ -73,6 +73,20 @@ class ScalingFit:
             "reduced_chi2": self.reduced_chi2,
         }
 
+    def _repr_html_(self) -> str:
+        """1/(σνz) ± its error and the fitted range (Jupyter's display)."""
+        from crackle._display import repr_html
+
+        fields: list[Any] = [
+            ("exponent", "1/(σνz), slope of ⟨S⟩(T)", "stderr", None),
+            "tmin",
+            "tmax",
+            "n_durations",
+            "n_avalanches",
+            "reduced_chi2",
+        ]
+        return repr_html(self, "⟨S⟩(T) ∝ T^(1/(σνz))", fields)
+
     def plot(self, ax: Any = None, *, predicted: float | None = None) -> Any:
         """<S>(T) with the fitted slope (and the predicted one, if given)."""
         from crackle.report.figures import plot_size_duration

@@ -126,6 +126,22 @@ class PowerLawVerdict:
     def plausible(self) -> bool:
         return self.status == "pass"
 
+    def _repr_html_(self) -> str:
+        """The status, the decades covered and the likelihood-ratio tests (Jupyter's
+        display)."""
+        from crackle._display import repr_html
+
+        fields: list[Any] = [
+            ("status", "status", None, None),
+            ("decades", "decades of the window", None, None),
+            ("gof_p", "goodness of fit p", None, None),
+        ]
+        for alt, name in (("exponential", "exponential"), ("lognormal", "lognormal"),
+                          ("truncated", "truncated power law")):  # fmt: skip
+            fields += [(f"R_{alt}", f"R against {name} (> 0 favours the power law)", None, None),
+                       (f"p_{alt}", f"p of R against {name}", None, None)]  # fmt: skip
+        return repr_html(self, "is the tail a power law?", fields, note=self.reason)
+
     def to_dict(self) -> dict[str, Any]:
         out = {k: getattr(self, k) for k in self.__dataclass_fields__}
         out["plausible"] = self.plausible
