@@ -50,6 +50,13 @@ def analyze(
         "--min-tail-fraction",
         help="Search x_min only where the tail keeps at least this fraction (e.g. 0.1).",
     ),
+    gamma_range: tuple[float, float] | None = typer.Option(
+        None,
+        "--gamma-range",
+        metavar="LO HI",
+        help="Range of the collapse exponent gamma = 1/(sigma nu z) scanned by the shape "
+        "collapse (default 0.5 4); widen it when the report finds the minimum at an edge.",
+    ),
     bin_width: str | None = typer.Option(
         None, "--bin", help="Spike files: bin width, 'iei' (mean inter-event interval) or a number."
     ),
@@ -90,6 +97,7 @@ def analyze(
                     "min_tail_fraction": min_tail_fraction,
                     "size_xmax": size_xmax,
                     "duration_xmax": duration_xmax,
+                    "gamma_range": None if gamma_range is None else list(gamma_range),
                 }
             )
         progress.advance(task)
@@ -101,6 +109,7 @@ def analyze(
             min_tail_fraction=min_tail_fraction,
             size_xmax="auto" if size_xmax is None else size_xmax,
             duration_xmax="auto" if duration_xmax is None else duration_xmax,
+            **({} if gamma_range is None else {"gamma_range": tuple(gamma_range)}),
         )
         progress.advance(task)
     console.print(report_table(rep, title=f"crackling report: {source}"))

@@ -173,6 +173,7 @@ def collapse_part(
     tmin: float | None,
     tmax: float | None,
     notes: list[str],
+    gamma_range: tuple[float, float] = (0.5, 4.0),
 ) -> CollapsePart:
     """Shape collapse from max(4, tmin) on; its systematic error is half the change when
     T_min doubles."""
@@ -184,7 +185,7 @@ def collapse_part(
     lo = max(4, int(tmin) if tmin is not None and np.isfinite(tmin) else 4)
     hi = None if tmax is None else int(tmax)
     try:
-        col = shape_collapse(av, tmin=lo, tmax=hi)
+        col = shape_collapse(av, tmin=lo, tmax=hi, gamma_range=gamma_range)
     except CrackleValueError as exc:
         notes.append(f"no shape collapse: {exc}")
         return CollapsePart(None, _NAN)
@@ -193,7 +194,7 @@ def collapse_part(
         return CollapsePart(col, _NAN)
     sys = _NAN
     try:
-        col2 = shape_collapse(av, tmin=2 * lo, tmax=hi)
+        col2 = shape_collapse(av, tmin=2 * lo, tmax=hi, gamma_range=gamma_range)
         if col2.success:
             sys = 0.5 * abs(col2.gamma - col.gamma)
     except CrackleValueError:

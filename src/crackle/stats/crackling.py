@@ -100,6 +100,7 @@ def crackling_report(
     n_boot: int = 100,
     seed: int = 0,
     min_tail_fraction: float | None = None,
+    gamma_range: tuple[float, float] = (0.5, 4.0),
 ) -> CracklingReport:
     """Run the crackling-noise battery on a set of avalanches and judge criticality.
 
@@ -140,6 +141,10 @@ def crackling_report(
     min_tail_fraction : float, optional
         Search x_min only where the tail keeps at least this fraction of the
         avalanches.
+    gamma_range : (float, float)
+        Range of the collapse exponent gamma = 1/(sigma nu z) scanned by the shape
+        collapse (see :func:`~crackle.stats.shape_collapse`); widen it when the report
+        notes a minimum at its edge.
 
     Returns
     -------
@@ -166,6 +171,17 @@ def crackling_report(
         raise param_error("discrete_sizes", func, "True, False or None", discrete_sizes)
     if not isinstance(collapse, bool | np.bool_):
         raise param_error("collapse", func, "True or False", collapse)
+    if not isinstance(gamma_range, tuple | list) or len(gamma_range) != 2:
+        raise param_error("gamma_range", func, "an increasing pair (low, high)", gamma_range)
+    g_lo = check_real(gamma_range[0], "gamma_range", func, low=0.0, low_open=True)
+    g_hi = check_real(gamma_range[1], "gamma_range", func)
+    if not g_hi >= g_lo + 0.1:  # the collapse's fine scan needs ten of its 0.01 steps
+        raise param_error(
+            "gamma_range",
+            func,
+            "an increasing pair (low, high) with high - low >= 0.1",
+            gamma_range,
+        )
     n_boot = check_int(n_boot, "n_boot", func, low=0)
     rng = as_generator(seed, func)
     s_xmin = check_xmin(size_xmin, "size_xmin", func)
@@ -272,6 +288,7 @@ def crackling_report(
         tmin=sc.low if sc.scan is not None else low_t,
         tmax=d_xmax,
         notes=notes,
+        gamma_range=(g_lo, g_hi),
     )
     g, g_e, g_s = col.values()
     if np.isfinite(g) and np.isfinite(pred):
