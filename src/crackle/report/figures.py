@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from crackle._display import format_pm
+
 if TYPE_CHECKING:
     from crackle.stats.collapse import CollapseResult
     from crackle.stats.crackling import CracklingReport
@@ -52,12 +54,12 @@ def new_figure(fig: Any = None, figsize: tuple[float, float] = (10, 8)) -> Any:
     return plt.figure(figsize=figsize, layout="constrained")
 
 
-def _value_pm(symbol: str, value: float, err: float, digits: int = 3) -> str:
-    """'τ = 1.502 ± 0.012' (the error left out when it is not finite)."""
+def _value_pm(symbol: str, value: float, err: float) -> str:
+    """'τ = 1.502 ± 0.012', rounded where the error has its second significant figure
+    (the error left out when it is not finite)."""
     if not np.isfinite(value):
         return f"{symbol}: not fitted"
-    text = f"{symbol} = {value:.{digits}f}"
-    return text + (f" ± {err:.{digits}f}" if np.isfinite(err) else "")
+    return f"{symbol} = {format_pm(float(value), float(err))}"
 
 
 def _axis_quantity(name: str, symbol: str) -> str:
@@ -359,8 +361,7 @@ def plot_window_scan(scan: WindowScan, ax: Any = None) -> Any:
             scan.exponent,
             color="C3",
             lw=1,
-            label=f"chosen: {sym} = {scan.exponent:.3f} ± {scan.stat_err:.3f} "
-            f"± {scan.sys_err:.3f} sys",
+            label=f"chosen: {sym} = {format_pm(scan.exponent, scan.stat_err, scan.sys_err)}",
         )
         ax.axvline(scan.low, color="C3", ls=":", lw=1)
     ax.set_xlabel(_LOW_LABELS.get(scan.quantity, "lower cut-off"))
@@ -373,8 +374,7 @@ def plot_window_scan(scan: WindowScan, ax: Any = None) -> Any:
 def _pm_title(name: str, v: float, e: float, s: float) -> str:
     if not np.isfinite(v):
         return f"{name}: not fitted"
-    sys = f" ± {s:.3f} sys" if np.isfinite(s) else ""
-    return f"{name} = {v:.3f} ± {e:.3f}{sys}"
+    return f"{name} = {format_pm(float(v), float(e), float(s))}"
 
 
 #: (attribute of the report, name, symbol, exponent symbol, exponent attribute)

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import crackle as ck
+from crackle._display import format_pm
 from crackle.report import figures, fss_figures, neural_figures, nn_figures
 from crackle.sim.branching import branching_process
 
@@ -74,7 +75,8 @@ def test_fit_plot_names_the_quantity_and_the_exponent(rep, kind):
     texts = legend_texts(ax)
     law = [t for t in texts if t.startswith("power law")]
     assert law, texts
-    assert f"τ = {rep.tau:.3f}" in law[0], texts
+    fit = rep.size_fit
+    assert f"τ = {format_pm(fit.exponent, fit.exponent_err)}" in law[0], texts
     assert not any("alpha" in t or "α" in t for t in texts)
     assert any("cut-off" in t for t in texts)
     assert_inside(ax.figure, ax)
