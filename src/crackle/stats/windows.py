@@ -126,6 +126,20 @@ class WindowScan:
             },
         }
 
+    def _repr_html_(self) -> str:
+        """The chosen exponent ± stat ± sys and its window (Jupyter's display)."""
+        from crackle._display import repr_html
+
+        symbol = {"tau": "τ", "alpha": "α", "inv_snz": "1/(σνz)"}.get(self.quantity, "exponent")
+        fields: list[Any] = [
+            ("exponent", symbol, "stat_err", "sys_err"),
+            ("low", "lower cut-off", None, None),
+            ("upper", "upper cut-off", None, None),
+            ("decades", "decades of the window", None, None),
+            ("stable", "stable window found", None, None),
+        ]
+        return repr_html(self, f"window scan of {symbol}", fields, note=self.message)
+
     def plot(self, ax: Any = None) -> Any:
         """The exponent against the lower cut-off, with the chosen window; returns ``ax``."""
         from crackle.report.figures import plot_window_scan

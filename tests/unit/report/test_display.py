@@ -133,6 +133,13 @@ def test_crackling_report(rep):
     assert rep.nearest.name.split(" / ")[0] in row(page, "nearest")
 
 
+def test_window_scan(rep):
+    scan = rep.size_scan
+    page = scan._repr_html_()
+    assert row(page, "τ") == format_pm(scan.exponent, scan.stat_err, scan.sys_err)
+    assert "window scan of τ" in page
+
+
 def test_scaling_and_collapse(rep):
     page = rep.scaling._repr_html_()
     assert row(page, "1/(σνz), slope") == format_pm(rep.scaling.exponent, rep.scaling.stderr)
