@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import re
+import struct
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -133,7 +134,7 @@ def load_checkpoint(
             f"(torch.load(weights_only=True)) [{what}]. If you "
             "trust its source, re-save just the weights: torch.save(model.state_dict(), ...)"
         ) from exc
-    except (RuntimeError, EOFError, KeyError, ValueError, IndexError) as exc:
+    except (RuntimeError, EOFError, KeyError, ValueError, IndexError, struct.error) as exc:
         raise CrackleValueError(f"{p} is not a readable torch checkpoint: {exc}") from exc
     if model is None:
         return obj
