@@ -339,3 +339,68 @@ def test_fss_panels_accept_a_duck_typed_result():
     assert legend_texts(ax) == ["N=100"]
     ax = fss_figures.plot_mean_size(res)
     assert_labelled(ax, xlabel="duration T", ylabel="⟨S⟩(T)", title="1/(σνz)")
+
+
+# ------------------------------------------------------------------ mean-field figures
+def test_phase_diagram_figure():
+    pytest.importorskip("xarray")
+    from crackle.report.phase_diagram import plot_phase_diagram
+    from crackle.theory import meanfield as mf
+
+    ds = mf.phase_diagram(np.linspace(0.5, 2.5, 6), np.linspace(0.0, 0.3, 4), "tanh")
+    fig = plot_phase_diagram(ds)
+    assert on_pyplot(fig)
+    assert "phase diagram" in fig.get_suptitle()
+    panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    for ax in panels:
+        assert_labelled(ax, xlabel="σ_w²", ylabel="σ_b²")
+    assert {"edge of chaos", "Widom line", "critical point"} <= set(legend_texts(panels[0]))
+
+
+def test_zoo_figure_takes_its_metrics_from_the_caller():
+    pd = pytest.importorskip("pandas")
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(0)
+    n = 8
+    table = pd.DataFrame(
+        {
+            "family": ["mlp", "cnn"] * (n // 2),
+            "year": [1986, 1998] * (n // 2),
+            "penalty": [False] * (n - 2) + [True] * 2,
+            "test_accuracy": rng.uniform(0.7, 0.9, n),
+            "acc_noise_0.5": rng.uniform(0.5, 0.8, n),
+            "dist_log_sigma": rng.uniform(0, 1, n),
+            "dist_lyapunov": rng.uniform(0, 1, n),
+            "dynamic_range_db": rng.uniform(5, 15, n),
+        }
+    )
+    corr = [{"metric": m, "spearman": -0.5, "spearman_lo": -0.8, "spearman_hi": -0.1, "n": n}
+            for m in ("dist_log_sigma", "dist_lyapunov", "dynamic_range_db")]  # fmt: skip
+    robust = [
+        {"column": c, "plain_mean": 0.8, "penalty_mean": 0.82, "mean_difference": 0.02,
+         "lo": -0.01, "hi": 0.05, "n_pairs": 2}
+        for c in ("test_accuracy", "acc_noise_0.5")
+    ]  # fmt: skip
+    result = SimpleNamespace(
+        table=table,
+        correlations=corr,
+        history={},
+        robustness=robust,
+        config=SimpleNamespace(noise=(0.5,), steps=10, batch_size=4),
+    )
+    metrics = (
+        ("dist_log_sigma", "|log σ|"),
+        ("dist_lyapunov", "|λ_max|"),
+        ("dynamic_range_db", "Δ (dB)"),
+    )
+    fig = nn_figures.plot_zoo(result, metrics=metrics)
+    assert on_pyplot(fig)
+    assert "zoo" in fig.get_suptitle()
+    top = fig.axes[:3]
+    assert [ax.get_xlabel() for ax in top] == ["|log σ|", "|λ_max|", "Δ (dB)"]
+    for ax in top:
+        assert ax.get_title().startswith("ρ = -0.50 [-0.80, -0.10]")
+        assert ax.get_ylabel() == "test accuracy"
+    assert set(legend_texts(fig.axes[0])) == {"mlp", "cnn"}
+    assert set(legend_texts(fig.axes[5])) == {"no penalty", "penalty"}
