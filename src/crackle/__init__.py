@@ -1,55 +1,56 @@
 """crackle: measure, explain and steer criticality in deep neural networks.
 
-The statistics core is imported eagerly (numpy/scipy only). ``crackle.sim``,
-``crackle.nn`` and ``crackle.meanfield`` are loaded on first use, so that
-``import crackle`` never imports torch.
+Every public name is loaded on first use (PEP 562), so ``import crackle`` imports
+numpy and nothing heavier: ``ck.fit_power_law`` loads the power-law fits (scipy),
+``ck.sim``, ``ck.nn`` and ``ck.meanfield`` their subpackages, and importing crackle
+never imports torch, dask, matplotlib or scipy.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from crackle import _lazy
+from crackle._extras import require
 from crackle._validation import CrackleValueError
-from crackle.events import (
-    AvalancheAccumulator,
-    Avalanches,
-    ShapeSums,
-    Spikes,
-    avalanches_from_counts,
-    avalanches_from_trajectories,
-    bin_spikes,
-    concat_avalanches,
-    read_spikes,
-)
-from crackle.stats import (
-    UNIVERSALITY_CLASSES,
-    ClassMatch,
-    CollapseResult,
-    CracklingReport,
-    PowerLawComparison,
-    PowerLawFit,
-    PowerLawGof,
-    PowerLawVerdict,
-    ScalingFit,
-    UniversalityClass,
-    branching_ratio,
-    crackling_report,
-    dfa,
-    fit_power_law,
-    fit_size_duration,
-    nearest_class,
-    predicted_exponent,
-    psd_slope,
-    sample_power_law,
-    shape_collapse,
-)
+from crackle._version import __version__
 
 if TYPE_CHECKING:
     from crackle import nn, sim
+    from crackle.events import (
+        AvalancheAccumulator,
+        Avalanches,
+        ShapeSums,
+        Spikes,
+        avalanches_from_counts,
+        avalanches_from_trajectories,
+        bin_spikes,
+        concat_avalanches,
+        read_spikes,
+    )
+    from crackle.stats import (
+        UNIVERSALITY_CLASSES,
+        ClassMatch,
+        CollapseResult,
+        CracklingReport,
+        PowerLawComparison,
+        PowerLawFit,
+        PowerLawGof,
+        PowerLawVerdict,
+        ScalingFit,
+        UniversalityClass,
+        branching_ratio,
+        crackling_report,
+        dfa,
+        fit_power_law,
+        fit_size_duration,
+        nearest_class,
+        predicted_exponent,
+        psd_slope,
+        sample_power_law,
+        shape_collapse,
+    )
     from crackle.theory import meanfield
-
-__version__ = "0.1.0"
 
 __all__ = [
     "UNIVERSALITY_CLASSES",
@@ -88,16 +89,43 @@ __all__ = [
     "sim",
 ]
 
-_LAZY = {"sim": "crackle.sim", "nn": "crackle.nn", "meanfield": "crackle.theory.meanfield"}
+_EVENTS = (
+    "AvalancheAccumulator",
+    "Avalanches",
+    "ShapeSums",
+    "Spikes",
+    "avalanches_from_counts",
+    "avalanches_from_trajectories",
+    "bin_spikes",
+    "concat_avalanches",
+    "read_spikes",
+)
+_STATS = (
+    "UNIVERSALITY_CLASSES",
+    "ClassMatch",
+    "CollapseResult",
+    "CracklingReport",
+    "PowerLawComparison",
+    "PowerLawFit",
+    "PowerLawGof",
+    "PowerLawVerdict",
+    "ScalingFit",
+    "UniversalityClass",
+    "branching_ratio",
+    "crackling_report",
+    "dfa",
+    "fit_power_law",
+    "fit_size_duration",
+    "nearest_class",
+    "predicted_exponent",
+    "psd_slope",
+    "sample_power_law",
+    "shape_collapse",
+)
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        module = importlib.import_module(_LAZY[name])
-        globals()[name] = module
-        return module
-    raise AttributeError(f"module 'crackle' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = _lazy.attach(
+    __name__,
+    {**dict.fromkeys(_EVENTS, "crackle.events"), **dict.fromkeys(_STATS, "crackle.stats")},
+    modules={"sim": "crackle.sim", "nn": "crackle.nn", "meanfield": "crackle.theory.meanfield"},
+    before={"meanfield": lambda: require("xarray", extra="theory", feature="crackle.meanfield")},
+)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.table import Table
 
-from crackle.stats.crackling import CracklingReport
+if TYPE_CHECKING:  # the statistics load when a command runs, not for --help
+    from crackle.stats.crackling import CracklingReport
 
 
 def report_table(rep: CracklingReport, title: str = "crackling report") -> Table:

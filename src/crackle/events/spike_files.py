@@ -17,7 +17,6 @@ from crackle.events.spikes import Spikes
 
 __all__ = ["read_spikes"]
 
-_NEURAL = "pip install crackle[neural]"
 _TABLES = (".csv", ".parquet", ".pq", ".npz", ".npy")
 
 
@@ -165,14 +164,9 @@ def _read_numpy(path: Path, fmt: str, time_col: str, unit_col: str | None) -> tu
 
 
 def _need(module: str, what: str) -> Any:
-    import importlib
+    from crackle._extras import require
 
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        raise ModuleNotFoundError(
-            f"reading {what} files needs the {module} package: {_NEURAL}"
-        ) from None
+    return require(module, extra="neural", feature=f"reading {what} files")
 
 
 def _read_nwb(path: Path) -> tuple[Any, Any, list[Any], float | None]:

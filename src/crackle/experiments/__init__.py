@@ -1,7 +1,9 @@
 """Experiments: the pipeline's stages put together to reproduce a paper's figure.
 
 Each experiment takes a frozen config, writes a run directory (resumable) and returns a
-frozen result with ``to_dict()`` and ``plot()``. They load torch on first use.
+frozen result with ``to_dict()`` and ``plot()``. They need torch
+(``pip install 'crackle[nn]'``) and load it on first use; every name below loads on
+first use (PEP 562).
 
 - :func:`finite_size_scaling`: deep avalanches at several widths (Ghavasieh et al. 2025, Fig. 2);
 - :func:`trainability_map` and ``crackle.experiments.epochs_to_target.epochs_to_target``:
@@ -16,17 +18,30 @@ frozen result with ``to_dict()`` and ``plot()``. They load torch on first use.
 from their modules (a package attribute of that name would hide the module).
 """
 
-from crackle.experiments.continual import ContinualConfig, ContinualResult, continual_learning
-from crackle.experiments.epochs_to_target import EpochsConfig, EpochsResult
-from crackle.experiments.fss import FSSConfig, FSSResult, finite_size_scaling
-from crackle.experiments.lstm import LSTMConfig, LSTMResult, lstm_criticality
-from crackle.experiments.rescue import RescueConfig, RescueResult
-from crackle.experiments.trainability import (
-    TrainabilityConfig,
-    TrainabilityResult,
-    trainability_map,
-)
-from crackle.experiments.zoo import ZooConfig, ZooResult, train_zoo
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+from crackle import _lazy
+from crackle._extras import require
+
+if TYPE_CHECKING:
+    from crackle.experiments.continual import (
+        ContinualConfig,
+        ContinualResult,
+        continual_learning,
+    )
+    from crackle.experiments.epochs_to_target import EpochsConfig, EpochsResult
+    from crackle.experiments.fss import FSSConfig, FSSResult, finite_size_scaling
+    from crackle.experiments.lstm import LSTMConfig, LSTMResult, lstm_criticality
+    from crackle.experiments.rescue import RescueConfig, RescueResult
+    from crackle.experiments.trainability import (
+        TrainabilityConfig,
+        TrainabilityResult,
+        trainability_map,
+    )
+    from crackle.experiments.zoo import ZooConfig, ZooResult, train_zoo
 
 __all__ = [
     "ContinualConfig",
@@ -49,3 +64,34 @@ __all__ = [
     "train_zoo",
     "trainability_map",
 ]
+
+_NAMES = {
+    "ContinualConfig": "continual",
+    "ContinualResult": "continual",
+    "continual_learning": "continual",
+    "EpochsConfig": "epochs_to_target",
+    "EpochsResult": "epochs_to_target",
+    "FSSConfig": "fss",
+    "FSSResult": "fss",
+    "finite_size_scaling": "fss",
+    "LSTMConfig": "lstm",
+    "LSTMResult": "lstm",
+    "lstm_criticality": "lstm",
+    "RescueConfig": "rescue",
+    "RescueResult": "rescue",
+    "TrainabilityConfig": "trainability",
+    "TrainabilityResult": "trainability",
+    "trainability_map": "trainability",
+    "ZooConfig": "zoo",
+    "ZooResult": "zoo",
+    "train_zoo": "zoo",
+}
+
+__getattr__, __dir__ = _lazy.attach(
+    __name__,
+    _NAMES,
+    before={
+        name: partial(require, "torch", extra="nn", feature=f"crackle.experiments.{name}")
+        for name in _NAMES
+    },
+)

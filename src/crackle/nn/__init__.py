@@ -7,6 +7,10 @@ imports torch; importing ``crackle.nn`` itself does.
 
 from __future__ import annotations
 
+from crackle._extras import require
+
+require("torch", extra="nn", feature="crackle.nn")
+
 from crackle.nn._blocks import BlocksFallbackWarning
 from crackle.nn._modules import BatchNormTrainingWarning, ProbeModeWarning
 from crackle.nn.avalanches import (

@@ -1,32 +1,37 @@
 """Training-side code: offline data loaders (IDX image sets, sklearn digits, English
-prose for character-level language models)."""
+prose for character-level language models).
+
+Names load on first use (PEP 562). The criticality penalty and monitor need torch
+(``pip install 'crackle[nn]'``); the data loaders do not.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING
 
-from crackle.train.data import (
-    FASHION_MNIST_ROOT,
-    IDXFormatError,
-    load_digits,
-    load_fashion_mnist,
-    load_idx_dataset,
-    load_mnist,
-    read_idx,
-)
-from crackle.train.text import JARGON_FILE, CharVocab, TextCorpus, load_text
+from crackle import _lazy
+from crackle._extras import require
 
 if TYPE_CHECKING:
+    from crackle.train.data import (
+        FASHION_MNIST_ROOT,
+        IDXFormatError,
+        load_digits,
+        load_fashion_mnist,
+        load_idx_dataset,
+        load_mnist,
+        read_idx,
+    )
     from crackle.train.monitor import CriticalityMonitor
     from crackle.train.regularizer import CriticalityPenalty, jvp_branching, jvp_lyapunov
+    from crackle.train.text import JARGON_FILE, CharVocab, TextCorpus, load_text
 
-# The criticality penalty and monitor need torch: imported on first use, so that the
-# data loaders stay torch-free.
 _TORCH_NAMES = {
-    "CriticalityMonitor": "crackle.train.monitor",
-    "CriticalityPenalty": "crackle.train.regularizer",
-    "jvp_branching": "crackle.train.regularizer",
-    "jvp_lyapunov": "crackle.train.regularizer",
+    "CriticalityMonitor": "monitor",
+    "CriticalityPenalty": "regularizer",
+    "jvp_branching": "regularizer",
+    "jvp_lyapunov": "regularizer",
 }
 
 __all__ = [
@@ -47,10 +52,24 @@ __all__ = [
     "read_idx",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    if name in _TORCH_NAMES:
-        import importlib
-
-        return getattr(importlib.import_module(_TORCH_NAMES[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = _lazy.attach(
+    __name__,
+    {
+        "FASHION_MNIST_ROOT": "data",
+        "IDXFormatError": "data",
+        "load_digits": "data",
+        "load_fashion_mnist": "data",
+        "load_idx_dataset": "data",
+        "load_mnist": "data",
+        "read_idx": "data",
+        "JARGON_FILE": "text",
+        "CharVocab": "text",
+        "TextCorpus": "text",
+        "load_text": "text",
+        **_TORCH_NAMES,
+    },
+    before={
+        name: partial(require, "torch", extra="nn", feature=f"crackle.train.{name}")
+        for name in _TORCH_NAMES
+    },
+)

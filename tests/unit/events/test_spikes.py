@@ -172,7 +172,7 @@ def test_neural_extra_missing_gives_one_line(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "pynwb", None)  # makes ``import pynwb`` fail
     p = tmp_path / "x.nwb"
     p.write_bytes(b"")
-    with pytest.raises(ModuleNotFoundError, match=r"pip install crackle\[neural\]"):
+    with pytest.raises(ModuleNotFoundError, match=r"needs pynwb: pip install 'crackle\[neural\]'"):
         ck.read_spikes(p)
 
 
