@@ -35,5 +35,7 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null 2>&1 || true
 "$VENV/bin/python" -m pip install -q "torch==2.13.0"
+# The test extra pulls in every other extra (all = nn, sweep, cluster, neural, theory,
+# lightning; and docs) plus the test tools: make demo and make test get everything.
 "$VENV/bin/python" -m pip install -q -e ".[test]"
 touch "$VENV/.crackle-installed"
