@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 from collections import defaultdict
+from functools import cache
 from pathlib import Path
 
 import crackle
@@ -57,6 +58,7 @@ def _subpackage(module: str) -> str | None:
     return parts[1]
 
 
+@cache
 def import_graph() -> dict[str, dict[str, list[str]]]:
     """{importer subpackage: {imported subpackage: ["file:line -> module", ...]}}."""
     graph: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
