@@ -1,8 +1,9 @@
-"""``crackle experiment lstm``: LSTM hidden-state criticality along training."""
+"""``crackle experiment lstm``: LSTMs (and matched transformers) near their best step."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -13,7 +14,6 @@ from crackle.cli._common import (
     locks_out,
     progress_bar,
     split_ints,
-    split_names,
 )
 from crackle.cli.experiment import experiment_app
 
@@ -23,56 +23,78 @@ from crackle.cli.experiment import experiment_app
 @locks_out
 def lstm(
     out: Path = typer.Option(Path("runs/lstm"), "--out", "-o", help="Run directory."),
-    tasks: str = typer.Option("fmnist,text", help="Tasks: fmnist, text, digits (comma-separated)."),
-    hidden_sizes: str = typer.Option("8,32,128,512", help="LSTM hidden sizes, comma-separated."),
-    steps: int = typer.Option(2000, help="Training steps per model."),
-    checkpoint_every: int = typer.Option(100, help="Steps between checkpoints."),
-    batch_size: int = typer.Option(32, help="Sequences per training step."),
-    lr: float = typer.Option(3e-3, help="Adam learning rate."),
-    train_subset: int = typer.Option(20_000, help="Training images (image tasks)."),
-    eval_sequences: int = typer.Option(1000, help="Held-out images analysed per checkpoint."),
-    text_eval_sequences: int = typer.Option(8, help="Held-out text windows analysed."),
-    text_eval_len: int = typer.Option(1000, help="Characters per held-out text window."),
-    text_path: Path | None = typer.Option(None, help="UTF-8 text (default: the Jargon File)."),
-    fashion_root: Path | None = typer.Option(None, help="Folder with Fashion-MNIST IDX files."),
-    theta: float = typer.Option(2.0, help="A unit is active when |z| > theta."),
-    percentile: float = typer.Option(
-        50.0, help="Avalanche threshold: percentile of A_t (0 for A_t > 0)."
+    paper_scale: bool = typer.Option(
+        False,
+        "--paper-scale",
+        help="Hidden sizes 8 to 512, 5 seeds, up to 20 000 steps, 128 held-out sequences of "
+        "1024 characters (hours on a CPU); other options override it.",
     ),
-    n_boot: int = typer.Option(20, help="Bootstrap replicas of the MR estimate."),
+    hidden_sizes: str | None = typer.Option(
+        None, help="LSTM hidden sizes, comma-separated [default: 8,32,128]."
+    ),
+    seeds: int | None = typer.Option(None, help="Seeds per size [default: 3]."),
+    transformer: bool = typer.Option(
+        True, "--transformer/--no-transformer", help="Also train parameter-matched transformers."
+    ),
+    max_steps: int | None = typer.Option(None, help="Most training steps [default: 4000]."),
+    patience: int | None = typer.Option(
+        None, help="Stop this many steps after the validation minimum [default: 1000]."
+    ),
+    checkpoint_every: int | None = typer.Option(None, help="Steps between checkpoints [100]."),
+    train_chars: int | None = typer.Option(
+        None, help="Training characters (0: the whole 90 %) [default: 50000]."
+    ),
+    eval_sequences: int | None = typer.Option(None, help="Held-out sequences analysed [64]."),
+    eval_len: int | None = typer.Option(None, help="Characters per held-out sequence [512]."),
+    kmax: int | None = typer.Option(None, help="Largest MR lag [default: 50]."),
+    text_path: Path | None = typer.Option(None, help="UTF-8 text (default: the Jargon File)."),
+    theta: float = typer.Option(2.0, help="A unit is active when |z| > theta."),
+    percentile: float = typer.Option(50.0, help="Avalanches: runs of A_t above this percentile."),
+    n_boot: int | None = typer.Option(None, help="Bootstrap replicas of m [default: 50]."),
     seed: int = typer.Option(0, min=0, help="Random seed."),
-    threads: int = typer.Option(1, help="torch threads (1 is fastest on a busy machine)."),
+    workers: int = typer.Option(2, help="Models trained at once, one process each."),
+    threads: int = typer.Option(1, help="torch threads per process."),
     wait: bool = typer.Option(False, "--wait", help=WAIT_HELP),
 ) -> None:
-    """Train LSTMs of several sizes, checkpoint them, and measure hidden-state
-    avalanches, branching parameter m and exponents at every checkpoint (Ren & Feng
-    2026). Writes OUT/metrics.csv, OUT/metrics.parquet, OUT/lstm.json and
-    OUT/figures/lstm_<task>.png; finished models are kept and skipped on a re-run.
+    """Train character-level LSTMs of several sizes (several seeds each) past their
+    validation minimum, and parameter-matched causal transformers on the same text;
+    at every checkpoint measure the stationary-mean MR branching parameter m of the
+    hidden-state activity with its consistency checks, at the untrained and best steps
+    the avalanche exponents and the per-unit m_i against the 1/f spectrum (Ren & Feng
+    2026). Writes OUT/metrics.csv, OUT/summary.csv, OUT/units.json, OUT/lstm.json and
+    OUT/figures/; finished models are kept and skipped on a re-run.
     """
     from crackle.experiments.lstm import LSTMConfig, lstm_criticality
+    from crackle.experiments.lstm import paper_scale as paper
 
-    cfg = LSTMConfig(
-        tasks=split_names(tasks),
-        hidden_sizes=split_ints(hidden_sizes, "--hidden-sizes"),
-        steps=steps,
-        checkpoint_every=checkpoint_every,
-        batch_size=batch_size,
-        lr=lr,
-        train_subset=train_subset,
-        eval_sequences=eval_sequences,
-        text_eval_sequences=text_eval_sequences,
-        text_eval_len=text_eval_len,
-        text_path=None if text_path is None else str(text_path),
-        fashion_root=None if fashion_root is None else str(fashion_root),
-        theta=theta,
-        percentile=None if percentile == 0 else percentile,
-        n_boot=n_boot,
-        seed=seed,
-        num_threads=threads,
-    )
-    total = len(cfg.tasks) * len(cfg.hidden_sizes) * cfg.steps
+    given: dict[str, Any] = {
+        "n_seeds": seeds,
+        "max_steps": max_steps,
+        "patience": patience,
+        "checkpoint_every": checkpoint_every,
+        "eval_sequences": eval_sequences,
+        "eval_len": eval_len,
+        "kmax": kmax,
+        "n_boot": n_boot,
+    }
+    ov = {k: v for k, v in given.items() if v is not None}
+    if hidden_sizes is not None:
+        ov["hidden_sizes"] = split_ints(hidden_sizes, "--hidden-sizes")
+    if train_chars is not None:
+        ov["train_chars"] = None if train_chars == 0 else train_chars
+    ov |= {
+        "transformer": transformer,
+        "text_path": None if text_path is None else str(text_path),
+        "theta": theta,
+        "percentile": percentile,
+        "seed": seed,
+        "workers": workers,
+        "num_threads": threads,
+    }
+    cfg = paper(**ov) if paper_scale else LSTMConfig(**ov)
+    n_models = len(cfg.hidden_sizes) * cfg.n_seeds * (2 if cfg.transformer else 1)
     with progress_bar() as progress:
-        bar = progress.add_task("lstm", total=total)
+        bar = progress.add_task("lstm", total=n_models * cfg.max_steps)
 
         def tick(stage: str, k: int) -> None:
             progress.update(bar, advance=k, description=stage)
@@ -80,26 +102,28 @@ def lstm(
         res = lstm_criticality(cfg, out=out, progress=tick)
     from rich.table import Table
 
-    table = Table(title="best validation step of each model", title_justify="left")
-    for col in ("task", "H", "step", "val loss", "val acc", "m (MR)", "τ", "α", "DFA H"):
+    table = Table(title="at the best validation step (mean over seeds)", title_justify="left")
+    for col in ("model", "size", "params", "best step", "m (best)", "valid", "m (untrained)",
+                "m_i median", "β units", "β from m_i"):  # fmt: skip
         table.add_column(col, justify="right")
 
     def num(v: float, fmt: str = ".3f") -> str:
         return "n/a" if v != v else format(v, fmt)
 
-    for row in res.best().to_dict(orient="records"):
+    for row in res.summary.to_dict(orient="records"):
         table.add_row(
-            row["task"],
-            str(row["hidden_size"]),
-            str(row["step"]),
-            num(row["val_loss"]),
-            num(row["val_acc"]),
-            f"{num(row['m'], '.3f')} ± {num(row['m_stderr'], '.3f')}"
-            if row["m_valid"]
-            else ("b < 0.05" if row["m_success"] else "fit failed"),
-            num(row["tau"], ".2f"),
-            num(row["alpha"], ".2f"),
-            num(row["dfa_h"], ".2f"),
+            row["model"],
+            str(row["size"]),
+            str(row["n_params"]),
+            num(row["best_step_mean"], ".0f"),
+            f"{num(row['m_best'])} ± {num(row['m_best_err'])}",
+            f"{row['m_best_valid']}/{row['n_seeds']}",
+            f"{num(row['m_untrained'])} ± {num(row['m_untrained_err'])}",
+            num(row["m_i_median"]),
+            num(row["beta_units"], ".2f"),
+            num(row["beta_from_m_i"], ".2f"),
         )
     console.print(table)
-    console.print(f"wrote {out}/metrics.csv, {out}/lstm.json and figures in {out}/figures/")
+    for kind, d in res.decision.items():
+        console.print(f"{kind}: claim {d['verdict']}" + "".join(f"\n  {r}" for r in d["numbers"]))
+    console.print(f"wrote {out}/metrics.csv, {out}/summary.csv, {out}/lstm.json, {out}/figures/")

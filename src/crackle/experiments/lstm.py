@@ -1,218 +1,431 @@
-"""Criticality of LSTMs along training, at several sizes (Ren & Feng 2026).
+"""Criticality of LSTMs near their best step, and of matched transformers (Ren & Feng 2026).
 
-For each task (sequential Fashion-MNIST row by row; character-level language
-modelling on English prose; sklearn digits row by row for tests) and each hidden size,
-an LSTM is trained with Adam; every ``checkpoint_every`` steps its weights are saved
-and its validation loss and accuracy measured. Then, on held-out sequences, every
-checkpoint gets the analysis of :func:`crackle.nn.recurrent.checkpoint_criticality`:
-hidden-state avalanches, MR branching parameter m, avalanche exponents, PSD slope
-and DFA exponent of A_t. The best validation step (lowest loss) of each model is
-marked. The claim under test: small models approach m = 1 near their best step,
-large ones stay below.
+Claim under test (Ren & Feng, arXiv 2606.10384): small LSTMs near their best
+validation step approach a branching parameter m ~ 1 with scale-free hidden-state
+avalanches; large ones stay subcritical; a mixture of subcritical branching
+processes (per-unit m_i) accounts for the 1/f spectrum of the hidden activity.
+
+For every hidden size and seed a character-level LSTM language model is trained
+with Adam past its validation minimum (early-stopping patience); at every checkpoint
+(step 0, the untrained network, included) the hidden states of held-out sequences
+give A_t and the stationary-mean multistep-regression m with its consistency checks
+(:mod:`crackle.experiments._recurrent_analysis`). At step 0 and at the best step the
+avalanches get the crackling battery and every unit its own m_i, compared with the
+spectrum of the hidden activity through ``fit_mixture_spectrum``. The same is done
+for small causal transformers (:mod:`crackle.experiments._transformer`) on the same
+text, their widths chosen so that parameter counts match the LSTMs, per layer.
+:func:`decide_claim` turns the numbers into "supported", "not supported" or
+"undecided", with the error bars it used.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from crackle._threads import torch_threads
-from crackle._validation import check_choice, check_int, check_real, param_error
+from crackle._validation import check_int, check_real, param_error
 from crackle.io.atomic import atomic_path, write_json
 from crackle.io.rundir import RunDir
 
-__all__ = ["LSTMConfig", "LSTMResult", "lstm_criticality"]
+__all__ = ["LSTMConfig", "LSTMResult", "decide_claim", "lstm_criticality", "paper_scale"]
 
 _FUNC = "lstm_criticality"
-TASKS = ("fmnist", "text", "digits")
-#: Columns plotted against the training step, with their axis labels.
-PANELS = (
-    ("val_loss", "validation loss (nats)"),
-    ("val_acc", "validation accuracy"),
-    ("m", "branching parameter m (MR)"),
-    ("m_residual", "m, time course over sequences removed"),
-    ("tau", "size exponent τ"),
-    ("alpha", "duration exponent α"),
-    ("dfa_h", "DFA exponent H of A_t"),
-    ("psd_beta", "PSD slope β of A_t"),
-)
-#: A plotted m needs a valid MR fit: not on the edge of its range, amplitude b >= 0.05.
-_MASKED = {"m": "m_valid", "m_residual": "m_residual_valid"}
+MODELS = ("lstm", "transformer")
+#: The paper-scale sizes (Ren & Feng scan LSTMs from 8 to 512 hidden units).
+PAPER_SIZES = (8, 16, 32, 64, 128, 256, 512)
 
 
 @dataclass(frozen=True)
 class LSTMConfig:
-    """Parameters of the experiment. The defaults are the configuration documented in
-    docs/recurrent.md (about 12 minutes on one thread of a shared 2-core machine)."""
+    """Parameters of the experiment.
 
-    tasks: tuple[str, ...] = ("fmnist", "text")
-    hidden_sizes: tuple[int, ...] = (8, 32, 128, 512)
-    steps: int = 2_000
+    The defaults (LSTMs of 8, 32 and 128 units, 3 seeds each, matched transformers)
+    are the configuration documented in docs/recurrent.md, about 25 minutes on one
+    thread of a shared 2-core machine; :func:`paper_scale` gives the larger one.
+
+    Trials: ``eval_sequences`` held-out windows of ``eval_len`` characters. m is
+    fitted over lags 1..``kmax``; every trial must be longer than 2 kmax, and kmax must
+    be several autocorrelation times (tau = -1/ln m is 10 steps at m = 0.9, 50 at
+    0.98), hence kmax = 50 and 512-step trials.
+    """
+
+    hidden_sizes: tuple[int, ...] = (8, 32, 128)
+    n_seeds: int = 3
+    transformer: bool = True
+    transformer_layers: int = 2
+    transformer_heads: int = 2
+    max_steps: int = 4_000
     checkpoint_every: int = 100
+    patience: int = 1_000
     batch_size: int = 32
     lr: float = 3e-3
     clip: float = 1.0
-    train_subset: int = 20_000
-    val_size: int = 2_000
-    eval_sequences: int = 1_000
-    text_seq_len: int = 64
-    val_size_text: int = 64
-    text_eval_sequences: int = 8
-    text_eval_len: int = 1_000
+    seq_len: int = 64
+    train_chars: int | None = 50_000
+    val_windows: int = 256
+    eval_sequences: int = 64
+    eval_len: int = 512
     text_min_count: int = 50
     text_max_chars: int | None = None
     text_path: str | None = None
-    fashion_root: str | None = None
     theta: float = 2.0
-    percentile: float | None = 50.0
+    percentile: float = 50.0
+    kmax: int = 50
+    n_boot: int = 50
     min_avalanches: int = 200
-    n_boot: int = 20
     seed: int = 0
     num_threads: int = 1
+    workers: int = 2
 
     def __post_init__(self) -> None:
-        if not self.tasks or len(set(self.tasks)) != len(self.tasks):
-            raise param_error("tasks", _FUNC, f"distinct names among {TASKS}", self.tasks)
-        for t in self.tasks:
-            check_choice(t, "tasks", _FUNC, TASKS)
         if not self.hidden_sizes or len(set(self.hidden_sizes)) != len(self.hidden_sizes):
             raise param_error("hidden_sizes", _FUNC, "distinct sizes", self.hidden_sizes)
         for h in self.hidden_sizes:
             check_int(h, "hidden_sizes", _FUNC, low=1)
-        for name in ("steps", "checkpoint_every", "batch_size", "train_subset", "val_size",
-                     "eval_sequences", "val_size_text", "text_eval_sequences",
-                     "min_avalanches", "num_threads", "text_min_count"):  # fmt: skip
+        for name in ("n_seeds", "max_steps", "checkpoint_every", "patience", "batch_size",
+                     "val_windows", "eval_sequences", "min_avalanches", "num_threads",
+                     "text_min_count", "transformer_layers", "transformer_heads",
+                     "kmax", "workers"):  # fmt: skip
             check_int(getattr(self, name), name, _FUNC, low=1)
-        check_int(self.text_seq_len, "text_seq_len", _FUNC, low=2)
-        check_int(self.text_eval_len, "text_eval_len", _FUNC, low=10)
+        check_int(self.seq_len, "seq_len", _FUNC, low=2)
         check_int(self.n_boot, "n_boot", _FUNC, low=0)
         check_int(self.seed, "seed", _FUNC, low=0)
+        if self.train_chars is not None:
+            check_int(self.train_chars, "train_chars", _FUNC, low=self.seq_len + 2)
+        check_int(self.eval_len, "eval_len", _FUNC, low=2 * self.kmax + 1)
         check_real(self.lr, "lr", _FUNC, low=0.0, low_open=True)
         check_real(self.clip, "clip", _FUNC, low=0.0, low_open=True)
         check_real(self.theta, "theta", _FUNC, low=0.0, low_open=True)
-        if self.percentile is not None:
-            check_real(self.percentile, "percentile", _FUNC, low=0, high=100, low_open=True,
-                       high_open=True)  # fmt: skip
+        check_real(self.percentile, "percentile", _FUNC, low=0, high=100, low_open=True,
+                   high_open=True)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         out = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        out["tasks"], out["hidden_sizes"] = list(self.tasks), list(self.hidden_sizes)
+        out["hidden_sizes"] = list(self.hidden_sizes)
         return out
+
+
+def paper_scale(**overrides: Any) -> LSTMConfig:
+    """The paper-scale configuration: hidden sizes 8 to 512, 5 seeds, up to 20 000
+    steps with 3000 steps of patience, the whole training text, 128 held-out
+    sequences of 1024 characters (several hours on a CPU; use a GPU machine)."""
+    base = LSTMConfig(
+        hidden_sizes=PAPER_SIZES,
+        n_seeds=5,
+        max_steps=20_000,
+        checkpoint_every=250,
+        patience=3_000,
+        train_chars=None,
+        eval_sequences=128,
+        eval_len=1_024,
+        kmax=100,
+        n_boot=100,
+    )
+    return replace(base, **overrides)
 
 
 @dataclass(frozen=True)
 class LSTMResult:
-    """The metrics table (one row per task, hidden size and checkpoint) and summaries.
+    """The metrics table, the per-unit spectra account and the decision.
 
-    ``table`` columns: task, hidden_size, step, val_loss, val_acc, best (the lowest
-    validation loss of that model), then the columns of
-    :meth:`crackle.nn.recurrent.RecurrentCriticality.summary` and ``notes``.
+    ``table``: one row per model kind, size, seed, checkpoint and layer (one layer for
+    an LSTM): model, size (hidden units or d_model), n_params, seed, step, layer,
+    val_loss, val_acc, best, last_step, then A_t statistics, m (stationary-mean MR),
+    m_stderr, m_b, m_valid, m_reasons, avalanche counts and, at step 0 and the best
+    step, tau, alpha and the power-law verdicts. ``units``: one dict per model, seed
+    and state (untrained / best) with the m_i distribution and the mixture account.
+    ``summary``: per model kind and size at the best step and untrained.
     """
 
     config: LSTMConfig
     table: Any = field(repr=False)  # pandas.DataFrame
-    tasks: dict[str, dict[str, Any]] = field(repr=False)
+    units: list[dict[str, Any]] = field(repr=False)
+    summary: Any = field(repr=False)  # pandas.DataFrame
+    decision: dict[str, Any] = field(repr=False)
+    data: dict[str, Any] = field(repr=False)
 
     def best(self) -> Any:
-        """The rows of the best validation step of each model."""
-        return self.table[self.table["best"]].reset_index(drop=True)
+        """Rows of the best validation step of each model (top layer)."""
+        t = self.table
+        return t[t["best"] & t["top"]].reset_index(drop=True)
 
     def to_dict(self) -> dict[str, Any]:
-        cols = ["task", "hidden_size", "step", "val_loss", "val_acc", "m", "m_stderr", "tau",
-                "alpha", "dfa_h", "psd_beta", "n_avalanches"]  # fmt: skip
-        best = self.best()[cols]
-        return {
+        def clean(v: Any) -> Any:
+            if isinstance(v, dict):
+                return {k: clean(x) for k, x in v.items()}
+            if isinstance(v, list | tuple):
+                return [clean(x) for x in v]
+            if isinstance(v, np.generic):
+                v = v.item()
+            if isinstance(v, float) and not np.isfinite(v):
+                return None
+            return v
+
+        return clean({
             "config": self.config.to_dict(),
-            "tasks": self.tasks,
-            "best_steps": [
-                {
-                    k: (None if isinstance(v, float) and not np.isfinite(v) else v)
-                    for k, v in row.items()
-                }
-                for row in best.to_dict(orient="records")
-            ],
-        }
+            "data": self.data,
+            "summary": self.summary.to_dict(orient="records"),
+            "decision": self.decision,
+            "units": [{k: v for k, v in u.items() if k not in ("m_i", "m_i_valid")}
+                      for u in self.units],
+        })  # fmt: skip
 
-    def plot(self, task: str) -> Any:
-        """Figure: each panel of ``PANELS`` against the step, one line per hidden size,
-        the best validation step marked with a star."""
-        import matplotlib.pyplot as plt
+    def plot(self) -> Any:
+        """Figures: m against the training step, m against size, the m_i distributions."""
+        from crackle.experiments._lstm_figures import size_figure, training_figure, units_figure
 
-        sub = self.table[self.table["task"] == task]
-        fig, axes = plt.subplots(2, 4, figsize=(16, 7), sharex=True)
-        sizes = sorted(sub["hidden_size"].unique())
-        colors = plt.get_cmap("viridis")(np.linspace(0, 0.9, max(len(sizes), 1)))
-        for ax, (col, label) in zip(axes.ravel(), PANELS, strict=True):
-            for color, h in zip(colors, sizes, strict=True):
-                rows = sub[sub["hidden_size"] == h].sort_values("step")
-                y = (
-                    rows[col].where(rows[_MASKED[col]].astype(bool))
-                    if col in _MASKED
-                    else rows[col]
-                )
-                ax.plot(rows["step"], y, "o-", ms=3, lw=1, color=color, label=f"H = {h}")
-                best = rows["best"].to_numpy(bool)
-                ax.plot(rows["step"][best], y[best], "*", ms=13, color=color, mec="k", mew=0.6)
-            if col in _MASKED:
-                ax.axhline(1.0, color="0.4", ls="--", lw=0.8)
-            ax.set_ylabel(label)
-            ax.grid(alpha=0.3)
-        for ax in axes[1]:
-            ax.set_xlabel("training step")
-        axes[0, 0].legend(frameon=False, fontsize=8)
-        info = self.tasks.get(task, {})
-        fig.suptitle(
-            f"LSTM hidden-state criticality along training: {task} "
-            f"(θ = {self.config.theta}, ★ = best validation step; "
-            f"{info.get('steps_per_sequence', '?')} steps per held-out sequence; "
-            "m drawn only for valid MR fits: inside the range, b ≥ 0.05)",
-            fontsize=10,
-        )
-        fig.tight_layout()
-        return fig
+        return training_figure(self), size_figure(self), units_figure(self)
 
 
-def _model_rows(
-    task: Any, hidden: int, cfg: LSTMConfig, out: Path, tick: Callable[[str, int], None]
-) -> Any:
-    """Train one model, analyse its checkpoints; the rows, also kept in a part file."""
+def _seed(cfg: LSTMConfig, kind: str, size: int, s: int) -> int:
+    return cfg.seed * 1_000_003 + 10_007 * s + size + (500_000 if kind == "transformer" else 0)
+
+
+def _states(kind: str, model: Any, x: Any) -> list[Any]:
+    """Hidden states per layer, each (n, T, units)."""
+    if kind == "lstm":
+        from crackle.nn.recurrent import hidden_states
+
+        return [hidden_states(model, x, batch_size=64)]
+    from crackle.experiments._transformer import layer_states
+
+    return list(layer_states(model, x))
+
+
+def _train_and_analyse(
+    task: Any, kind: str, size: int, s: int, cfg: LSTMConfig, out: Path,
+    tick: Callable[[str, int], None],
+) -> tuple[Any, list[dict[str, Any]]]:  # fmt: skip
+    """One model: train, analyse every checkpoint; rows and per-unit records (kept in
+    part files so that a re-run resumes)."""
     import pandas as pd
+    import torch
 
-    from crackle.experiments._lstm_models import build_model, train_model
-    from crackle.nn.recurrent import checkpoint_criticality
+    from crackle.experiments._lstm_models import train_model
+    from crackle.experiments._recurrent_analysis import analyse_states, mixture_account
+    from crackle.experiments._transformer import n_parameters
 
-    part = out / "parts" / f"{task.name}_h{hidden}.csv"
-    if part.exists():
-        tick(f"{task.name} H={hidden} (kept)", cfg.steps)
-        return pd.read_csv(part, keep_default_na=True)
-    seed = cfg.seed * 1000 + hidden
-    rows = train_model(
-        task, hidden, cfg, out / "checkpoints" / f"{task.name}_h{hidden}", seed,
-        lambda k: tick(f"{task.name} H={hidden}", k),
-    )  # fmt: skip
-    model = build_model(task, hidden)
-    crit = checkpoint_criticality(
-        model,
-        {r["step"]: r["path"] for r in rows},
-        task.eval_x,
-        cfg.theta,
-        percentile=cfg.percentile,
-        min_avalanches=cfg.min_avalanches,
-        n_boot=cfg.n_boot,
-        seed=cfg.seed,
-    )
-    train = pd.DataFrame(rows).drop(columns="path")
-    df = train.merge(crit.rename(columns={"checkpoint": "step"}), on="step")
-    df.insert(0, "hidden_size", hidden)
-    df.insert(0, "task", task.name)
-    df.insert(5, "best", df["val_loss"] == df["val_loss"].min())
+    name = f"{kind}_{size}_s{s}"
+    part, upart = out / "parts" / f"{name}.csv", out / "parts" / f"{name}_units.json"
+    if part.exists() and upart.exists():
+        tick(f"{name} (kept)", 0)
+        return pd.read_csv(part, keep_default_na=True), json.loads(upart.read_text())
+    seed = _seed(cfg, kind, size, s)
+    model, rows, weights = train_model(task, kind, size, cfg, seed, lambda k: tick(name, k))
+    steps = [r["step"] for r in rows]
+    losses = np.array([r["val_loss"] for r in rows])
+    best_step = steps[int(np.argmin(losses))]
+    ckpt = out / "checkpoints" / name
+    ckpt.mkdir(parents=True, exist_ok=True)
+    for label, step in (("untrained", 0), ("best", best_step)):
+        with atomic_path(ckpt / f"{label}.pt") as tmp:
+            torch.save(weights[step], tmp)
+    records, units = [], []
+    for r in rows:
+        model.load_state_dict(weights[r["step"]])
+        key = r["step"] in (0, best_step)
+        layers = _states(kind, model, task.eval_x)
+        for layer, h in enumerate(layers):
+            row = analyse_states(
+                h, theta=cfg.theta, percentile=cfg.percentile, kmax=cfg.kmax,
+                n_boot=cfg.n_boot, seed=cfg.seed, min_avalanches=cfg.min_avalanches,
+                crackling=key,
+            )  # fmt: skip
+            records.append({**r, "layer": layer, "top": layer == len(layers) - 1, **row})
+        if key:
+            account = mixture_account(layers[-1], cfg.kmax)
+            for state in ("untrained",) * (r["step"] == 0) + ("best",) * (r["step"] == best_step):
+                info = {"model": kind, "size": size, "seed": s, "state": state}
+                units.append({**info, "step": r["step"], **account})
+    df = pd.DataFrame(records)
+    df.insert(0, "n_params", n_parameters(model))
+    df.insert(0, "seed", s)
+    df.insert(0, "size", size)
+    df.insert(0, "model", kind)
+    df["best"] = df["step"] == best_step
+    df["last_step"] = steps[-1]
     with atomic_path(part) as tmp:
         df.to_csv(tmp, index=False)
-    return df
+    write_json(upart, units)
+    return df, units
+
+
+_WORKER_TASK: dict[str, Any] = {}
+
+
+def _init_worker(cfg: LSTMConfig) -> None:
+    """Build the text task once per worker process."""
+    from crackle.experiments._lstm_models import make_text_task
+
+    _WORKER_TASK["task"] = make_text_task(cfg)
+
+
+def _worker(job: tuple[str, int, int], cfg: LSTMConfig, out: Path) -> tuple[Any, Any]:
+    """One model in a worker process."""
+    with torch_threads(cfg.num_threads):
+        task = _WORKER_TASK["task"]
+        return _train_and_analyse(task, *job, cfg, out, lambda _s, _k: None)
+
+
+def _parallel(
+    jobs: list[tuple[str, int, int]], cfg: LSTMConfig, out: Path,
+    tick: Callable[[str, int], None],
+) -> list[tuple[Any, Any]]:  # fmt: skip
+    """The models on ``cfg.workers`` processes (spawned: no forked torch state);
+    ``tick`` advances by a model's ``max_steps`` as each finishes. Results in job order."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    results: dict[int, tuple[Any, Any]] = {}
+    # Largest models first, so that the last to finish is a short one.
+    from crackle.experiments._transformer import lstm_parameters, transformer_parameters
+
+    def cost(job: tuple[str, int, int]) -> int:
+        kind, size, _ = job
+        if kind == "lstm":
+            return lstm_parameters(100, size)
+        return 2 * transformer_parameters(100, size, cfg.transformer_layers)
+
+    order = sorted(range(len(jobs)), key=lambda i: -cost(jobs[i]))
+    ctx = mp.get_context("spawn")
+    with ProcessPoolExecutor(cfg.workers, ctx, _init_worker, (cfg,)) as pool:
+        futs = {pool.submit(_worker, jobs[i], cfg, out): i for i in order}
+        for fut in as_completed(futs):
+            i = futs[fut]
+            results[i] = fut.result()
+            kind, size, s = jobs[i]
+            tick(f"{kind}_{size}_s{s}", cfg.max_steps)
+    return [results[i] for i in range(len(jobs))]
+
+
+def _err(x: Any, se: Any) -> tuple[float, float, float]:
+    """Mean over seeds, the standard error over seeds, and the combined error
+    sqrt(sd_seeds^2 / n + mean(se_boot^2) / n) (seed-to-seed spread plus the
+    held-out-sequence bootstrap)."""
+    x = np.asarray(x, float)
+    se = np.asarray(se, float)
+    n = x.size
+    if n == 0:
+        return float("nan"), float("nan"), float("nan")
+    sd = float(np.std(x, ddof=1)) if n > 1 else float("nan")
+    boot = float(np.nanmean(se**2)) if np.isfinite(se).any() else 0.0
+    comb = float(np.sqrt((sd**2 if n > 1 else 0.0) / n + boot / n))
+    return float(x.mean()), sd / np.sqrt(n) if n > 1 else float("nan"), comb
+
+
+def summarise(table: Any, units: list[dict[str, Any]]) -> Any:
+    """Per model kind and size (top layer): m at the best step and untrained (mean over
+    seeds, errors), valid fits, power-law verdicts, and the m_i / spectrum account."""
+    import pandas as pd
+
+    top = table[table["top"]]
+    u = pd.DataFrame(units) if units else pd.DataFrame(columns=["model", "size", "state"])
+    out = []
+    for (kind, size), g in top.groupby(["model", "size"], sort=True):
+        best, init = g[g["best"]], g[g["step"] == 0]
+        m_b, se_b, err_b = _err(best["m"], best["m_stderr"])
+        m_0, _, err_0 = _err(init["m"], init["m_stderr"])
+        ub = u[(u["model"] == kind) & (u["size"] == size) & (u["state"] == "best")]
+        row = {
+            "model": kind,
+            "size": int(size),
+            "n_params": int(g["n_params"].iloc[0]),
+            "n_seeds": int(best.shape[0]),
+            "best_step_mean": float(best["step"].mean()),
+            "steps_past_best_min": int((best["last_step"] - best["step"]).min()),
+            "val_loss_best": float(best["val_loss"].mean()),
+            "m_best": m_b,
+            "m_best_se_seeds": se_b,
+            "m_best_err": err_b,
+            "m_best_valid": int(best["m_valid"].sum()),
+            "m_untrained": m_0,
+            "m_untrained_err": err_0,
+            "m_untrained_valid": int(init["m_valid"].sum()),
+            "sizes_power_law_best": int(best["sizes_power_law"].sum()),
+            "durations_power_law_best": int(best["durations_power_law"].sum()),
+            "tau_best": float(best["tau"].mean()),
+            "alpha_best": float(best["alpha"].mean()),
+            "n_silent_units_best": float(best["n_silent_units"].mean()),
+            "n_constant_sequences_best": float(best["n_constant_sequences"].mean()),
+        }
+        for col in ("m_i_median", "frac_units_valid", "beta_units", "mix_mean_m", "mix_b",
+                    "beta_from_m_i"):  # fmt: skip
+            row[col] = float(ub[col].mean()) if col in ub and len(ub) else float("nan")
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def decide_claim(summary: Any, kind: str = "lstm", z: float = 2.0) -> dict[str, Any]:
+    """Supported / not supported / undecided, for one model kind, from the summary.
+
+    The claim has three parts, each tested at the best step with the combined
+    error (seeds and held-out sequences) and ``z`` standard errors:
+
+    1. the smallest model approaches m ~ 1: m >= 0.9 (Ren & Feng report about 0.9)
+       within z errors, with valid MR fits in most seeds, and above its untrained
+       baseline;
+    2. the largest stays subcritical: its m is below the smallest model's by more
+       than z combined errors;
+    3. the smallest model's avalanches are scale-free: sizes and durations pass the
+       calibrated power-law verdict in most seeds.
+
+    All three hold: "supported". One fails beyond its error bars (m of the smallest
+    below 0.9 by more than z errors, or the order of sizes reversed by more than z
+    errors, or no seed with power-law avalanches): "not supported". Otherwise
+    (invalid fits, differences within the errors): "undecided".
+    """
+    s = summary[summary["model"] == kind].sort_values("size")
+    if len(s) < 2:
+        return {"model": kind, "verdict": "undecided", "failed": [],
+                "unclear": ["fewer than two sizes"], "numbers": [], "z": z}  # fmt: skip
+    small, large = s.iloc[0], s.iloc[-1]
+    half = small["n_seeds"] / 2
+    reasons, fails, unclear = [], [], []
+    e_s = small["m_best_err"]
+    diff = small["m_best"] - large["m_best"]
+    e_d = float(np.hypot(e_s, large["m_best_err"]))
+    near = small["m_best"] + z * e_s >= 0.9
+    valid = small["m_best_valid"] > half
+    trained_up = small["m_best"] - small["m_untrained"] > z * float(
+        np.hypot(e_s, small["m_untrained_err"]))  # fmt: skip
+    reasons.append(
+        f"smallest ({int(small['size'])}): m = {small['m_best']:.3f} ± {e_s:.3f} at the best "
+        f"step ({int(small['m_best_valid'])}/{int(small['n_seeds'])} fits pass the checks), "
+        f"untrained {small['m_untrained']:.3f} ± {small['m_untrained_err']:.3f}"
+    )
+    reasons.append(
+        f"largest ({int(large['size'])}): m = {large['m_best']:.3f} ± {large['m_best_err']:.3f} "
+        f"({int(large['m_best_valid'])}/{int(large['n_seeds'])} valid); "
+        f"difference small - large = {diff:.3f} ± {e_d:.3f}"
+    )
+    pl = small["sizes_power_law_best"] > half and small["durations_power_law_best"] > half
+    reasons.append(
+        f"smallest: sizes power law in {int(small['sizes_power_law_best'])}, durations in "
+        f"{int(small['durations_power_law_best'])} of {int(small['n_seeds'])} seeds"
+    )
+    if not np.isfinite(small["m_best"]) or not valid:
+        unclear.append("the smallest model's MR fits fail their consistency checks")
+    elif not near:
+        fails.append("the smallest model's m is below 0.9 by more than the error bars")
+    elif not trained_up:
+        unclear.append("training does not raise the smallest model's m above its baseline")
+    if np.isfinite(diff) and diff < -z * e_d:
+        fails.append("m grows with size (the opposite order)")
+    elif not (np.isfinite(diff) and diff > z * e_d):
+        unclear.append("small and large m do not differ beyond the error bars")
+    if small["sizes_power_law_best"] == 0 and small["durations_power_law_best"] == 0:
+        fails.append("no seed of the smallest model has power-law avalanches")
+    elif not pl:
+        unclear.append("power-law avalanches in at most half of the seeds")
+    verdict = "not supported" if fails else ("undecided" if unclear else "supported")
+    return {"model": kind, "verdict": verdict, "failed": fails, "unclear": unclear,
+            "numbers": reasons, "z": z}  # fmt: skip
 
 
 def lstm_criticality(
@@ -224,10 +437,12 @@ def lstm_criticality(
     """Run the experiment and write its run directory.
 
     Writes ``OUT/config.json``, ``OUT/metrics.csv`` and ``OUT/metrics.parquet`` (the
-    table of :class:`LSTMResult`), ``OUT/lstm.json`` (config, task data, best steps),
-    ``OUT/figures/lstm_<task>.png`` and the checkpoints in ``OUT/checkpoints/``.
-    Finished models are kept in ``OUT/parts/`` and skipped when the experiment is run
-    again with the same configuration, so an interrupted run resumes.
+    table of :class:`LSTMResult`), ``OUT/units.json`` (m_i distributions and the
+    mixture account), ``OUT/summary.csv``, ``OUT/lstm.json`` (config, data,
+    summary, decision) and three figures in ``OUT/figures/``; the weights of the
+    untrained and best checkpoints of every model in ``OUT/checkpoints/``. Finished
+    models are kept in ``OUT/parts/`` and skipped when the experiment runs again with
+    the same configuration, so an interrupted run resumes.
 
     Parameters
     ----------
@@ -241,10 +456,17 @@ def lstm_criticality(
     Returns
     -------
     LSTMResult
+
+    References
+    ----------
+    Ren & Feng, "Towards Critical Branching Mechanism in Recurrent Neural Networks",
+    arXiv 2606.10384 (2026); Wilting & Priesemann, Nat. Commun. 9, 2325 (2018);
+    Press, Smith & Lewis, arXiv 2108.12409 (2022) (ALiBi).
     """
     import pandas as pd
 
-    from crackle.experiments._lstm_models import make_task
+    from crackle.experiments._lstm_models import make_text_task
+    from crackle.experiments._transformer import lstm_parameters, matched_width
 
     cfg = LSTMConfig() if config is None else config
     if not isinstance(cfg, LSTMConfig):
@@ -252,8 +474,6 @@ def lstm_criticality(
     run = RunDir.create(out)
     params = cfg.to_dict()
     if run.config.exists():
-        import json
-
         old = json.loads(run.config.read_text()).get("parameters")
         if old != json.loads(json.dumps(params)) and (run.path / "parts").exists():
             raise FileExistsError(
@@ -261,27 +481,43 @@ def lstm_criticality(
             )
     run.write_config(params)
     tick = progress or (lambda _s, _k: None)
-    rng = np.random.default_rng(cfg.seed)
-    frames, infos = [], {}
+    frames, units = [], []
     with torch_threads(cfg.num_threads):
-        for name in cfg.tasks:
-            task = make_task(name, cfg, rng)
-            infos[name] = task.info
-            for hidden in cfg.hidden_sizes:
-                frames.append(_model_rows(task, hidden, cfg, run.path, tick))
+        task = make_text_task(cfg)
+        plan = [("lstm", h) for h in cfg.hidden_sizes]
+        if cfg.transformer:
+            plan += [("transformer", matched_width(task.vocab, lstm_parameters(task.vocab, h),
+                                                   n_layers=cfg.transformer_layers,
+                                                   n_heads=cfg.transformer_heads))
+                     for h in cfg.hidden_sizes]  # fmt: skip
+        jobs = [(kind, size, s) for kind, size in plan for s in range(cfg.n_seeds)]
+        if cfg.workers == 1 or len(jobs) == 1:
+            done = [_train_and_analyse(task, *job, cfg, run.path, tick) for job in jobs]
+        else:
+            done = _parallel(jobs, cfg, run.path, tick)
+        for df, u in done:
+            frames.append(df)
+            units.extend(u)
     table = pd.concat(frames, ignore_index=True)
-    table["best"] = table["best"].astype(bool)
-    res = LSTMResult(cfg, table, infos)
+    for col in ("best", "top", "m_valid", "sizes_power_law", "durations_power_law"):
+        table[col] = table[col].astype(bool)
+    table["m_reasons"] = table["m_reasons"].fillna("").astype(str)
+    table["verdict"] = table["verdict"].fillna("").astype(str)
+    summary = summarise(table, units)
+    decision = {k: decide_claim(summary, k) for k in MODELS if (summary["model"] == k).any()}
+    res = LSTMResult(cfg, table, units, summary, decision, task.info)
     with atomic_path(run.path / "metrics.csv") as tmp:
         table.to_csv(tmp, index=False)
     with atomic_path(run.path / "metrics.parquet") as tmp:
         table.to_parquet(tmp, index=False)
+    with atomic_path(run.path / "summary.csv") as tmp:
+        summary.to_csv(tmp, index=False)
+    write_json(run.path / "units.json", units)
     write_json(run.path / "lstm.json", res.to_dict())
     import matplotlib.pyplot as plt
 
-    for name in cfg.tasks:
-        fig = res.plot(name)
-        with atomic_path(run.figures / f"lstm_{name}.png") as tmp:
+    for label, fig in zip(("lstm_training", "lstm_sizes", "lstm_units"), res.plot(), strict=True):
+        with atomic_path(run.figures / f"{label}.png") as tmp:
             fig.savefig(tmp, dpi=110, format="png")
         plt.close(fig)
     return res
