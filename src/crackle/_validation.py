@@ -121,6 +121,11 @@ def memory_limit() -> int:
                 return int(gib * 2**30)
         except ValueError:
             pass
+    return _machine_limit()
+
+
+def _machine_limit() -> int:
+    """Three quarters of this machine's physical memory (16 GiB where unknown)."""
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
@@ -141,11 +146,12 @@ def check_memory(
     """
     lim = memory_limit() if limit is None else int(limit)
     if not nbytes <= lim:
-        source = (
-            " (3/4 of this machine's memory; set CRACKLE_MEMORY_LIMIT_GB to change it)"
-            if limit is None
-            else " (the device's memory)"
-        )
+        if limit is not None:
+            source = " (the device's memory)"
+        elif os.environ.get("CRACKLE_MEMORY_LIMIT_GB") and lim != _machine_limit():
+            source = " (CRACKLE_MEMORY_LIMIT_GB)"
+        else:
+            source = " (3/4 of this machine's memory; set CRACKLE_MEMORY_LIMIT_GB to change it)"
         msg = (
             f"{func} would need about {_gib(nbytes)} of memory for {what}; the limit is "
             f"{_gib(lim)}{source}."

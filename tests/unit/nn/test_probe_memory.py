@@ -49,3 +49,16 @@ def test_a_batch_beyond_the_limit_is_refused_before_it_runs(probe, monkeypatch):
     assert set(batches) <= {1}  # only the one-input pass that measures ran
     # a batch that fits runs
     PROBES[probe](net, x[:8], 2)
+
+
+def test_the_message_says_where_the_limit_comes_from(monkeypatch):
+    from crackle._validation import check_memory, memory_limit
+
+    monkeypatch.delenv("CRACKLE_MEMORY_LIMIT_GB", raising=False)
+    with pytest.raises(ck.CrackleValueError, match="3/4 of this machine's memory"):
+        check_memory(2.0 * memory_limit(), "a test", "f")
+    monkeypatch.setenv("CRACKLE_MEMORY_LIMIT_GB", "0.25")
+    with pytest.raises(ck.CrackleValueError, match=r"limit is 0.25 GiB \(CRACKLE_MEMORY_LIMIT_GB\)"):
+        check_memory(2**30, "a test", "f")
+    with pytest.raises(ck.CrackleValueError, match=r"the device's memory"):
+        check_memory(2**30, "a test", "f", limit=2**20)
