@@ -58,7 +58,9 @@ def test_the_message_says_where_the_limit_comes_from(monkeypatch):
     with pytest.raises(ck.CrackleValueError, match="3/4 of this machine's memory"):
         check_memory(2.0 * memory_limit(), "a test", "f")
     monkeypatch.setenv("CRACKLE_MEMORY_LIMIT_GB", "0.25")
-    with pytest.raises(ck.CrackleValueError, match=r"limit is 0.25 GiB \(CRACKLE_MEMORY_LIMIT_GB\)"):
+    with pytest.raises(
+        ck.CrackleValueError, match=r"limit is 0.25 GiB \(CRACKLE_MEMORY_LIMIT_GB\)"
+    ):
         check_memory(2**30, "a test", "f")
     with pytest.raises(ck.CrackleValueError, match=r"the device's memory"):
         check_memory(2**30, "a test", "f", limit=2**20)
