@@ -228,6 +228,19 @@ def test_cli_turns_a_missing_extra_into_one_line_and_exit_2(tmp_path):
     assert out.stderr.strip() == "error: this feature needs torch: pip install 'crackle[nn]'"
 
 
+def test_cli_help_works_without_any_extra():
+    # Command modules import the library inside their functions: a top-level import of
+    # torch, Dask or xarray in any of them would break every command of a core install.
+    code = BLOCK + "from crackle.cli.main import main\nmain()"
+    out = run_python(code, "--help")
+    assert out.returncode == 0, out.stderr
+    for command in ("analyze", "demo", "simulate", "meanfield", "probe", "sweep", "report"):
+        assert command in out.stdout, command
+    for group in ("simulate", "experiment"):
+        out = run_python(code, group, "--help")
+        assert out.returncode == 0, out.stderr
+
+
 @pytest.mark.slow
 def test_cli_analyze_a_csv_without_any_extra(tmp_path):
     rng_code = (
