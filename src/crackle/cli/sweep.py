@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import typer
@@ -33,6 +35,22 @@ def sweep(
     timeout: float | None = typer.Option(
         None, "--timeout", min=0.1, help="Seconds to wait for --scheduler (default 10)."
     ),
+    cluster: str | None = typer.Option(
+        None,
+        "--cluster",
+        metavar="slurm|pbs|local",
+        help="Run the workers as SLURM or PBS batch jobs (dask-jobqueue), sized by the "
+        "config's [cluster] cores, memory, walltime, queue, account, jobs (default: "
+        "[cluster] kind, or local).",
+    ),
+    plugin: str | None = typer.Option(
+        None,
+        "--plugin",
+        metavar="MODULE:FUNCTION",
+        help="Run your own function: its keyword parameters are the sweep's, seed=... "
+        "gets the point's seed, it returns a dict (see docs/sweeps.md). The module is "
+        "looked up on PYTHONPATH and in the current directory.",
+    ),
     retry_failed: bool = typer.Option(
         False, "--retry-failed", help="Run the points recorded as failed again."
     ),
@@ -49,9 +67,20 @@ def sweep(
     from crackle.sweep.config import load_config
     from crackle.sweep.runner import SweepProgress, run_sweep
 
-    cfg = load_config(config)
+    if cluster is not None and cluster not in ("local", "slurm", "pbs"):
+        raise typer.BadParameter(
+            f"{cluster!r} is not one of slurm, pbs, local", param_hint="'--cluster'"
+        )
+    if plugin is not None and os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())  # as `python -m` would: a module beside you
+    cfg = load_config(config, plugin=plugin)
     out = out or Path("runs") / config.stem
-    where = scheduler or cfg.cluster.scheduler or "a local cluster on 127.0.0.1"
+    kind = cluster or cfg.cluster.kind
+    where = (
+        f"{kind.upper()} batch jobs ({cfg.cluster.jobs} x {cfg.cluster.cores} cores)"
+        if kind != "local"
+        else scheduler or cfg.cluster.scheduler or "a local cluster on 127.0.0.1"
+    )
     console.print(
         f"sweep {config}: experiment {cfg.experiment.name!r}, {len(cfg.points)} points, on {where}",
         highlight=False,
@@ -70,6 +99,7 @@ def sweep(
             n_workers=workers,
             threads_per_worker=threads,
             connect_timeout=timeout,
+            cluster=cluster,
             retry_failed=retry_failed,
             progress=update,
         )

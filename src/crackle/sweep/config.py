@@ -2,7 +2,8 @@
 
 ::
 
-    experiment = "simulate"    # a registered experiment
+    experiment = "simulate"    # a registered experiment (or an entry point's name)
+    # plugin = "my_module:my_function"   # or a plain function (crackle.sweep.plugins)
     seed = 0                   # base seed; each point's seed derives from it
     repeats = 1                # independent replicates of every point
 
@@ -20,18 +21,21 @@
 
     [cluster]                  # how to run (not part of the sweep's identity)
     n_workers = 2
+    # kind = "slurm"           # or "pbs": workers as batch jobs (dask-jobqueue)
+    # cores = 8; memory = "16GB"; walltime = "02:00:00"; queue = "normal"; jobs = 4
 
 Errors name the key: ``grid.width[1]: Input should be a valid integer, got '64'``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -56,12 +60,30 @@ class ClusterConfig(BaseModel):
     threads_per_worker: int = Field(default=1, ge=1, le=256)
     processes: bool = Field(default=True, description="local workers as processes (False: threads)")
     connect_timeout: float = Field(default=10.0, gt=0, le=3600, description="seconds")
+    # Batch-queue clusters (dask-jobqueue): each job is one node's share of workers.
+    kind: Literal["local", "slurm", "pbs"] = Field(
+        default="local", description="local processes, or workers as SLURM or PBS jobs"
+    )
+    cores: int = Field(default=1, ge=1, le=4096, description="cores per job (one worker each)")
+    memory: str | None = Field(default=None, description="memory per job, e.g. '16GB'")
+    walltime: str = Field(default="01:00:00", description="time limit per job, HH:MM:SS")
+    queue: str | None = Field(default=None, description="partition (SLURM) or queue (PBS)")
+    account: str | None = Field(default=None, description="account or project to charge")
+    job_extra_directives: list[str] = Field(
+        default_factory=list, description="more #SBATCH / #PBS lines, e.g. '--gres=gpu:1'"
+    )
+    job_script_prologue: list[str] = Field(
+        default_factory=list, description="shell lines before the worker starts"
+    )
+    interface: str | None = Field(default=None, description="network interface, e.g. 'ib0'")
+    jobs: int = Field(default=1, ge=1, le=10_000, description="batch jobs to start")
 
 
 class _RawConfig(BaseModel):
     model_config = _STRICT
 
-    experiment: str
+    experiment: str | None = None
+    plugin: str | None = None
     seed: int = Field(default=0, ge=0, lt=2**63)
     repeats: int = Field(default=1, ge=1, le=100_000)
     fixed: dict[str, Any] = Field(default_factory=dict)
@@ -117,6 +139,7 @@ class SweepConfig:
     cluster: ClusterConfig
     points: tuple[SweepPoint, ...] = field(repr=False)
     source_text: str = field(default="", repr=False)
+    plugin: str | None = None
 
     @property
     def axes(self) -> list[str]:
@@ -139,6 +162,7 @@ class SweepConfig:
     def to_dict(self) -> dict[str, Any]:
         return {
             "experiment": self.experiment.name,
+            "plugin": self.plugin,
             "seed": self.seed,
             "repeats": self.repeats,
             "fixed": self.fixed,
@@ -199,8 +223,18 @@ def _expand(raw: _RawConfig) -> list[tuple[dict[str, Any], dict[str, str]]]:
     ]
 
 
-def parse_config(data: Mapping[str, Any], source: str = "") -> SweepConfig:
+def parse_config(
+    data: Mapping[str, Any],
+    source: str = "",
+    *,
+    plugin: str | Callable[..., Any] | None = None,
+) -> SweepConfig:
     """Validate a config (as ``tomllib`` reads it) and expand its points.
+
+    ``plugin`` (``MODULE:FUNCTION`` or the function itself, see
+    ``crackle.sweep.plugins``) overrides the config's ``plugin`` key: the sweep runs
+    that function, named ``experiment`` when the config gives a name, else by the
+    function's name.
 
     Raises
     ------
@@ -223,10 +257,27 @@ def parse_config(data: Mapping[str, Any], source: str = "") -> SweepConfig:
         raw = _RawConfig.model_validate(dict(data))
     except ValidationError as exc:
         raise _fail(_lines(exc), source) from None
+    plugin = plugin if plugin is not None else raw.plugin
     try:
-        exp = get_experiment(raw.experiment)
+        if callable(plugin):
+            from crackle.sweep.plugins import plugin_experiment
+
+            exp = plugin_experiment(plugin, name=raw.experiment)
+            plugin = exp.source or exp.name
+        elif plugin is not None:
+            from crackle.sweep.plugins import load_plugin
+
+            exp = load_plugin(plugin, name=raw.experiment)
+        elif raw.experiment is None:
+            raise CrackleValueError("give an experiment name or a plugin (MODULE:FUNCTION)")
+        else:
+            exp = get_experiment(raw.experiment)
     except CrackleValueError as exc:
-        raise _fail([f"experiment: {exc}"], source) from None
+        raise _fail([f"{'plugin' if plugin else 'experiment'}: {exc}"], source) from None
+    if raw.cluster.kind != "local" and raw.cluster.scheduler is not None:
+        raise _fail(
+            ["cluster: give a scheduler address or a kind of batch cluster, not both"], source
+        )
     if raw.grid is None and raw.points is None:
         raise _fail(["(config): give a grid table or a list of points"], source)
     if raw.grid is not None and raw.points is not None:
@@ -274,11 +325,13 @@ def parse_config(data: Mapping[str, Any], source: str = "") -> SweepConfig:
         None if raw.points is None else [dict(p) for p in raw.points],
         raw.cluster,
         tuple(points),
+        plugin=plugin,
     )
 
 
-def load_config(path: str | Path) -> SweepConfig:
-    """Read and validate a sweep config from a TOML file."""
+def load_config(path: str | Path, *, plugin: str | None = None) -> SweepConfig:
+    """Read and validate a sweep config from a TOML file (``plugin``: as in
+    :func:`parse_config`)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no such sweep config: {path}")
@@ -287,15 +340,5 @@ def load_config(path: str | Path) -> SweepConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise CrackleValueError(f"{path} is not valid TOML: {exc}") from None
-    cfg = parse_config(data, str(path))
-    return SweepConfig(
-        cfg.experiment,
-        cfg.seed,
-        cfg.repeats,
-        cfg.fixed,
-        cfg.grid,
-        cfg.explicit,
-        cfg.cluster,
-        cfg.points,
-        text,
-    )
+    cfg = parse_config(data, str(path), plugin=plugin)
+    return dataclasses.replace(cfg, source_text=text)

@@ -12,7 +12,10 @@ probes of a built-in model, in ``crackle.sweep._probe``), ``train`` (the trainin
 accuracy of a deep tanh MLP, in ``crackle.sweep._train``) and ``smoke`` (a cheap check
 of a cluster, its seeds and the ledger). Others register with
 :func:`register_experiment`; a module listed in ``_PLUGINS`` is imported the first
-time its experiment is asked for (the place for ``probe`` and ``train``).
+time its experiment is asked for (the place for ``probe`` and ``train``). Installed
+packages add experiments through the entry-point group ``crackle.experiments`` (name
+-> ``MODULE:FUNCTION``, a plain function or an :class:`Experiment`), loaded when a
+sweep names them; plain functions follow the contract in ``crackle.sweep.plugins``.
 """
 
 from __future__ import annotations
@@ -51,19 +54,39 @@ ExperimentFunc = Callable[[Any, int], Mapping[str, Any]]
 
 @dataclass(frozen=True)
 class Experiment:
-    """A named experiment: its parameter model and ``func(params, seed) -> dict``."""
+    """A named experiment: its parameter model and ``func(params, seed) -> dict``.
+
+    ``source`` (``MODULE:FUNCTION``) and ``root`` (the directory that module was
+    imported from) are set for plugin experiments (``crackle.sweep.plugins``): their
+    parameter model is built at run time, so they travel to workers as the source
+    and are imported again there.
+    """
 
     name: str
     params: type[ExperimentParams]
     func: ExperimentFunc
     description: str = ""
+    source: str = ""
+    root: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "description": self.description,
+            "source": self.source,
             "params": self.params.model_json_schema(),
         }
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        if self.params.__module__ == "crackle.sweep.plugins":  # a plugin's run-time model
+            from crackle.sweep import plugins
+
+            if self.source and not self.source.startswith("__main__:"):
+                return (plugins._rebuild, (self.source, self.name, self.root))
+            # Defined in a script or a notebook: the function itself travels (Dask
+            # pickles it by value) and the parameter model is built again from it.
+            return (plugins._rebuild_function, (self.func, self.name))
+        return super().__reduce_ex__(protocol)
 
 
 _REGISTRY: dict[str, Experiment] = {}
@@ -96,15 +119,32 @@ def register_experiment(
     return exp
 
 
+def _entry_points() -> dict[str, Any]:
+    """Installed packages' experiments: entry points of the group crackle.experiments."""
+    from importlib.metadata import entry_points
+
+    return {ep.name: ep for ep in entry_points(group="crackle.experiments")}
+
+
 def experiment_names() -> list[str]:
-    """Names of every experiment a sweep can run, sorted."""
-    return sorted(set(_REGISTRY) | set(_PLUGINS))
+    """Names of every experiment a sweep can run, sorted (entry points included)."""
+    return sorted(set(_REGISTRY) | set(_PLUGINS) | set(_entry_points()))
 
 
 def get_experiment(name: str) -> Experiment:
-    """The experiment registered as ``name`` (importing its plugin module if needed)."""
+    """The experiment registered as ``name`` (importing its plugin module if needed).
+
+    Built-in and registered names come first; then the entry points of the group
+    ``crackle.experiments`` (the entry point's name is the experiment's name).
+    """
     if name not in _REGISTRY and name in _PLUGINS:
         importlib.import_module(_PLUGINS[name])
+    if name not in _REGISTRY and isinstance(name, str):
+        ep = _entry_points().get(name)
+        if ep is not None:
+            from crackle.sweep.plugins import load_plugin
+
+            return load_plugin(f"{ep.module}:{ep.attr}", name=name)
     if name not in _REGISTRY:
         known = ", ".join(experiment_names())
         raise CrackleValueError(f"unknown experiment {name!r}; known: {known}")

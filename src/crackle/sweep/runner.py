@@ -1,4 +1,5 @@
-"""Run a sweep on Dask: a local cluster of processes by default, or a scheduler address.
+"""Run a sweep on Dask: a local cluster of processes by default, a scheduler address,
+or workers submitted as SLURM or PBS batch jobs (``crackle.sweep.clusters``).
 
 The client submits the points that the ledger does not hold yet, writes each result
 as it arrives (so a killed run loses only the points in flight), then builds the
@@ -25,7 +26,7 @@ import numpy as np
 
 from crackle._validation import CrackleValueError, check_int, check_real, param_error
 from crackle.io.lock import run_lock
-from crackle.sweep.config import SweepConfig, SweepPoint, load_config
+from crackle.sweep.config import ClusterConfig, SweepConfig, SweepPoint, load_config
 from crackle.sweep.experiments import Experiment
 from crackle.sweep.ledger import RESERVED_COLUMNS, Ledger, open_ledger
 
@@ -145,11 +146,25 @@ def _record(config: SweepConfig, pt: SweepPoint, out: dict[str, Any]) -> dict[st
 
 @contextmanager
 def _client(
-    scheduler: str | None, n_workers: int, threads: int, processes: bool, timeout: float
+    scheduler: str | None,
+    n_workers: int,
+    threads: int,
+    processes: bool,
+    timeout: float,
+    batch: ClusterConfig | None = None,
 ) -> Iterator[Any]:
-    """A ``distributed.Client``: on ``scheduler``, or on a fresh loopback LocalCluster."""
+    """A ``distributed.Client``: on ``scheduler``, on workers submitted as batch jobs
+    (``batch``, its ``kind`` slurm or pbs), or on a fresh loopback LocalCluster."""
     from distributed import Client, LocalCluster
 
+    if batch is not None:
+        from crackle.sweep.clusters import jobqueue_cluster
+
+        with jobqueue_cluster(batch) as jq:
+            jq.scale(jobs=batch.jobs)
+            with Client(jq, set_as_default=False) as client:
+                yield client
+        return
     if scheduler is not None:
         try:
             client = Client(scheduler, timeout=timeout, set_as_default=False)
@@ -190,6 +205,7 @@ def run_sweep(
     threads_per_worker: int | None = None,
     processes: bool | None = None,
     connect_timeout: float | None = None,
+    cluster: str | None = None,
     retry_failed: bool = False,
     figures: bool = True,
     progress: Callable[[SweepProgress], None] | None = None,
@@ -213,6 +229,12 @@ def run_sweep(
         runs them as threads of this process (quick checks, no parallel Python).
     connect_timeout : float, optional
         Seconds to wait for ``scheduler`` (default from the config: 10).
+    cluster : {"local", "slurm", "pbs"}, optional
+        Where the workers run (default from the config: ``[cluster] kind``, "local"):
+        "slurm" and "pbs" submit ``jobs`` batch jobs through dask-jobqueue with the
+        config's ``cores``, ``memory``, ``walltime``, ``queue``, ``account`` and
+        ``job_extra_directives`` (see ``crackle.sweep.clusters``); the submit
+        command (``sbatch``, ``qsub``) must be on PATH.
     retry_failed : bool
         Run the points recorded as failed again (default: keep their records).
     figures : bool
@@ -251,6 +273,19 @@ def run_sweep(
     cfg = config if isinstance(config, SweepConfig) else load_config(config)
     cl = cfg.cluster
     scheduler = scheduler if scheduler is not None else cl.scheduler
+    kind = cl.kind if cluster is None else cluster
+    if kind not in ("local", "slurm", "pbs"):
+        raise param_error("cluster", _FUNC, "one of 'local', 'slurm', 'pbs'", cluster)
+    batch = None
+    if kind != "local":
+        if scheduler is not None:
+            raise CrackleValueError(
+                f"give a scheduler address or a batch cluster ({kind}), not both"
+            )
+        from crackle.sweep.clusters import check_submit_command
+
+        check_submit_command(kind)
+        batch = cl.model_copy(update={"kind": kind})
     if scheduler is not None and (not isinstance(scheduler, str) or not _ADDRESS.match(scheduler)):
         raise CrackleValueError(
             f"The 'scheduler' parameter of {_FUNC} must be an address such as "
@@ -284,6 +319,7 @@ def run_sweep(
             figures,
             progress,
             t0,
+            batch,
         )
 
 
@@ -299,6 +335,7 @@ def _run_locked(
     figures: bool,
     progress: Callable[[SweepProgress], None] | None,
     t0: float,
+    batch: ClusterConfig | None = None,
 ) -> SweepSummary:
     cl = cfg.cluster
     led = open_ledger(out, cfg)
@@ -323,7 +360,7 @@ def _run_locked(
         from distributed import as_completed
 
         procs = cl.processes if processes is None else bool(processes)
-        with _client(scheduler, min(workers, len(todo)), threads, procs, timeout) as client:
+        with _client(scheduler, min(workers, len(todo)), threads, procs, timeout, batch) as client:
             futures = {
                 client.submit(
                     run_point,
@@ -372,7 +409,7 @@ def _run_locked(
         skipped,
         status.count("ok"),
         status.count("failed"),
-        scheduler,
+        scheduler if batch is None else f"{batch.kind} jobs",
         led.table,
         figs,
         time.perf_counter() - t0,
