@@ -444,7 +444,8 @@ def plot_exponents(result: ResNetResult, observables: list[str] | None = None) -
     """Exponents against k, one row of panels per observable, one line per model;
     error bars: statistical and systematic errors in quadrature; dotted lines:
     mean-field directed percolation (tau 3/2, alpha 2, 1/(sigma nu z) 2); grey crosses
-    in the last column: the predicted (alpha - 1)/(tau - 1) of the first model."""
+    in the last column: the predicted (alpha - 1)/(tau - 1) of the first model (where
+    it lies between 0 and 4)."""
     import matplotlib.pyplot as plt
 
     obs = observables or sorted(
@@ -467,7 +468,8 @@ def plot_exponents(result: ResNetResult, observables: list[str] | None = None) -
                 ax.errorbar(ks[ok], v[ok], yerr=e[ok], marker="o", ms=3, capsize=2, label=m)
                 if col == "inv_snz_fitted" and mi == 0:
                     pred = np.array([r.inv_snz_predicted for r in sub])
-                    good = np.isfinite(pred) & (np.abs(pred) < 1e3)
+                    # Where tau is near 1 the prediction runs off; it is drawn up to 4.
+                    good = np.isfinite(pred) & (pred > 0) & (pred < 4)
                     ax.plot(ks[good], pred[good], "x", color="0.5")
             ax.axhline(MEAN_FIELD_DP[col], color="k", ls=":", lw=1)
             if col == "tau":
