@@ -96,6 +96,8 @@ class CriticalityMonitor:
         Also write TensorBoard scalars (``criticality/<metric>`` and the scalars) when
         the ``tensorboard`` package is installed; skipped silently when it is not.
 
+    Notes
+    -----
     The arguments are checked (one forward pass of the probe inputs) and stored.
 
     Examples

@@ -286,6 +286,8 @@ class CriticalityPenalty:
         (reproducible under :func:`torch.manual_seed`); an int: the same directions at
         every call, those of the probes with that seed; a generator: advanced per call.
 
+    Notes
+    -----
     The arguments are checked and stored; nothing else happens until a call.
 
     References
