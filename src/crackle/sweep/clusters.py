@@ -96,7 +96,7 @@ def jobqueue_cluster(
             job_extra_directives=list(cluster.job_extra_directives),
             job_script_prologue=list(cluster.job_script_prologue),
             interface=cluster.interface,
-            name="crackle-sweep",
+            job_name="crackle-sweep",
             scheduler_options=opts,
             silence_logs=logging.CRITICAL,
         )

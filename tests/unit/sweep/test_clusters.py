@@ -47,6 +47,7 @@ def test_the_toml_reaches_the_slurm_job_script(config):
     lines = script.splitlines()
     assert lines[0] == "#!/usr/bin/env bash"
     for directive in (
+        "#SBATCH -J crackle-sweep",
         "#SBATCH -p gpu",
         "#SBATCH -A crit-lab",
         "#SBATCH -n 1",
@@ -68,7 +69,12 @@ def test_the_same_table_as_a_pbs_job_script(config):
     with jobqueue_cluster(config.cluster, "pbs") as jq:
         script = jq.job_script()
     lines = script.splitlines()
-    for directive in ("#PBS -q gpu", "#PBS -A crit-lab", "#PBS -l walltime=02:30:00"):
+    for directive in (
+        "#PBS -N crackle-sweep",
+        "#PBS -q gpu",
+        "#PBS -A crit-lab",
+        "#PBS -l walltime=02:30:00",
+    ):
         assert directive in lines, directive
     assert "#PBS --gres=gpu:1" in lines
     assert any(ln.startswith("#PBS -l select=1:ncpus=8:mem=") for ln in lines)
