@@ -331,9 +331,13 @@ def _tangent_reducer(
 
     def reduce(t: torch.Tensor, name: str) -> torch.Tensor:
         primal, tan = fwAD.unpack_dual(t)
-        sizes.append(torch.linalg.vector_norm(primal.reshape(t.shape[0], -1), dim=1).cpu())
+        # the output's norm accumulated in float64 (float32 activations beyond ~1e19
+        # overflow a float32 sum of squares); it only tells a dead unit from a saturated one
+        flat_primal = primal.reshape(t.shape[0], -1)
+        sizes.append(torch.linalg.vector_norm(flat_primal, dim=1, dtype=torch.float64).cpu())
         if tan is None:  # the layer does not depend on the input
             return torch.zeros(t.shape[0], dtype=t.dtype, device=t.device)
+        # the tangent in its own dtype, as crackle.train's penalty computes it
         flat = tan.reshape(t.shape[0], -1)
         return torch.linalg.vector_norm(flat, dim=1) / (
             math.sqrt(flat.shape[1]) if per_unit else 1.0

@@ -219,8 +219,10 @@ def branching_parameter(
     def reduce(t: torch.Tensor, name: str) -> torch.Tensor:
         half = t.shape[0] // 2
         d = (t[half:] - t[:half]).reshape(half, -1)
-        sizes.append(torch.linalg.vector_norm(t[:half].reshape(half, -1), dim=1).cpu())
-        return torch.linalg.vector_norm(d, dim=1) / (math.sqrt(d.shape[1]) if per_unit else 1.0)
+        # norms accumulated in float64: float32 activations beyond ~1e19 overflow a
+        # float32 sum of squares
+        sizes.append(_norm(t[:half].reshape(half, -1)).cpu())
+        return _norm(d) / (math.sqrt(d.shape[1]) if per_unit else 1.0)
 
     with evaluating(model), torch.no_grad(), full_precision():
         col = _Collector(runner, named, reduce)
@@ -286,6 +288,11 @@ def branching_parameter(
         stderr=stderr,
         reason=reason,
     )
+
+
+def _norm(flat: torch.Tensor) -> torch.Tensor:
+    """L2 norm of each row, accumulated in float64."""
+    return torch.linalg.vector_norm(flat, dim=1, dtype=torch.float64)
 
 
 def _nanmean(a: NDArray[np.float64], axis: int) -> NDArray[np.float64]:

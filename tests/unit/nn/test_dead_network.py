@@ -188,3 +188,19 @@ def test_dynamic_range_does_not_depend_on_the_inputs_scale():
     for scale in (1e25, 1e-25):
         res = ck.nn.dynamic_range(net, x * scale)
         assert res.value == pytest.approx(ref.value, rel=1e-5)
+
+
+def test_huge_float32_activations_are_measured():
+    # A linear network at inputs of 1e25 (a float32 sum of squares of such activations
+    # overflows): every layer multiplies perturbations by exactly the gain.
+    net = nn.Sequential(*[nn.Linear(8, 8, bias=False) for _ in range(3)])
+    for m in net:
+        nn.init.orthogonal_(m.weight, gain=0.8)
+    x = torch.randn(4, 8) * 1e25
+    br = ck.nn.branching_parameter(net, x)
+    assert br.reason is None
+    np.testing.assert_allclose(br.per_layer, 0.8, rtol=1e-3)
+    gr = ck.nn.random_direction_rate(net, x)
+    assert gr.value == pytest.approx(math.log(0.8), abs=1e-4)
+    ly = ck.nn.lyapunov_exponent(net, x)
+    assert ly.value == pytest.approx(math.log(0.8), abs=1e-4)
