@@ -280,8 +280,8 @@ class FSSResult:
         }
 
     def plot(self, fig: Any = None) -> Any:
-        """The seed-002 Fig. 2 layout: P(S), P(T), <S>(T), exponents against 1/N,
-        the scan, the collapse of the largest width."""
+        """The layout of Ghavasieh et al. 2025 (arXiv 2509.22649), Fig. 2: P(S), P(T),
+        <S>(T), exponents against 1/N, the scan, the collapse of the largest width."""
         from crackle.report.fss_figures import fss_figure
 
         return fss_figure(self, fig=fig)
