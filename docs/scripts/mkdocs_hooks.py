@@ -25,6 +25,8 @@ def notebook_markdown(path: Path) -> str:
     for cell in nb.cells:
         cell.metadata.clear()
     text = jupytext.writes(nb, fmt="md")
+    if text.startswith("---\n"):  # jupytext's metadata header: not for readers
+        text = text.split("\n---\n", 1)[1].lstrip("\n")
     note = (
         f'\n\n!!! note "Run it"\n    This page is the notebook `notebooks/{path.name}`, kept '
         "as a jupytext\n    percent script: run it with `python notebooks/"
