@@ -5,7 +5,8 @@ batch of probe inputs every ``every`` steps and writes one CSV row per measureme
 (with any scalars passed along, such as the loss). TensorBoard events are written too
 when the ``tensorboard`` package is installed; it is never required. A Lightning
 callback, ``CriticalityCallback``, exists when ``lightning`` or ``pytorch_lightning``
-can be imported: ``from crackle.train.monitor import CriticalityCallback``.
+can be imported (``from crackle.train.monitor import CriticalityCallback``); it logs
+through the trainer's own loggers (TensorBoard, CSV, ...) instead of files of its own.
 """
 
 from __future__ import annotations
@@ -252,33 +253,95 @@ def _lightning() -> Any:
 
 def _make_callback(pl: Any) -> type:
     class CriticalityCallback(pl.Callback):
-        """Lightning callback: a :class:`CriticalityMonitor` on the LightningModule.
+        """Lightning callback: the criticality probes, logged through ``trainer.logger``.
 
-        Logs at ``trainer.global_step`` after each training batch (global rank 0 only),
-        with the batch loss when the step returned one. Arguments as for
-        :class:`CriticalityMonitor`, less the model.
+        Measures the branching parameter and the Lyapunov exponent of the
+        LightningModule on ``probe_inputs`` (as :meth:`CriticalityMonitor.measure`: eval
+        mode, the same directions every time) when training starts (step 0, or the
+        step a resumed run starts from) and after each training batch that leaves
+        ``trainer.global_step`` at a multiple of ``every``, and hands them to every
+        logger of the trainer (``logger.log_metrics({"criticality/branching": ...,
+        "criticality/lyapunov": ...}, step)``): a TensorBoardLogger writes them as
+        scalars beside the module's own ``self.log`` values, a CSVLogger as columns of
+        its metrics.csv. Nothing is written by the callback itself; with no logger the
+        measurements are only kept in :attr:`history`. Global rank 0 only.
+
+        Parameters
+        ----------
+        probe_inputs : array_like or tensor of shape (n, *input_shape)
+            A fixed batch, e.g. a few hundred held-out inputs.
+        every : int
+            Measure every ``every`` optimizer steps (``trainer.global_step``), >= 1.
+        metrics, modules, n_directions, seed
+            As for :class:`CriticalityMonitor`.
+        prefix : str
+            Prepended to the metric names in the logger (default ``"criticality/"``).
+
+        Attributes
+        ----------
+        history : list of dict
+            One ``{"step": int, <metric>: float}`` per measurement, in order.
         """
 
-        def __init__(self, probe_inputs: Any, **kwargs: Any) -> None:
+        def __init__(
+            self,
+            probe_inputs: Any,
+            *,
+            every: int = 100,
+            metrics: Sequence[str] = METRICS,
+            modules: ModuleSpec = None,
+            n_directions: int = 1,
+            seed: int = 0,
+            prefix: str = "criticality/",
+        ) -> None:
             super().__init__()
+            func = "CriticalityCallback"
+            self.every = check_int(every, "every", func, low=1)
+            if isinstance(metrics, str) or not metrics or not all(m in METRICS for m in metrics):
+                raise param_error("metrics", func, f"a non-empty sequence of {METRICS}", metrics)
+            if not isinstance(prefix, str):
+                raise param_error("prefix", func, "a string", prefix)
             self.probe_inputs = probe_inputs
-            self.kwargs = kwargs
+            self.prefix = prefix
+            self.kwargs: dict[str, Any] = {
+                "metrics": tuple(metrics),
+                "modules": modules,
+                "n_directions": check_int(n_directions, "n_directions", func, low=1),
+                "seed": check_int(seed, "seed", func, low=0),
+            }
             self.monitor: CriticalityMonitor | None = None
+            self.history: list[dict[str, float]] = []
+            self._last_step: int | None = None
+
+        def _log(self, trainer: Any, pl_module: Any) -> None:
+            step = int(trainer.global_step)
+            if step == self._last_step or not getattr(trainer, "is_global_zero", True):
+                return
+            self._last_step = step
+            if self.monitor is None:  # checks the probe inputs against the model, once
+                root = getattr(trainer, "default_root_dir", None) or os.getcwd()
+                self.monitor = CriticalityMonitor(
+                    pl_module,
+                    self.probe_inputs,
+                    every=self.every,
+                    log_dir=root,  # never written: the trainer's loggers do the writing
+                    tensorboard=False,
+                    **self.kwargs,
+                )
+            values = self.monitor.measure()
+            self.history.append({"step": step, **values})
+            named = {self.prefix + k: v for k, v in values.items()}
+            for logger in getattr(trainer, "loggers", None) or []:
+                logger.log_metrics(named, step=step)
+
+        def on_train_start(self, trainer: Any, pl_module: Any) -> None:
+            self._log(trainer, pl_module)
 
         def on_train_batch_end(
             self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int
         ) -> None:
-            if not getattr(trainer, "is_global_zero", True):
-                return
-            if self.monitor is None:
-                self.monitor = CriticalityMonitor(pl_module, self.probe_inputs, **self.kwargs)
-            loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
-            extra = {"loss": loss} if torch.is_tensor(loss) and loss.numel() == 1 else {}
-            self.monitor.step(int(trainer.global_step), **extra)
-
-        def on_train_end(self, trainer: Any, pl_module: Any) -> None:
-            if self.monitor is not None:
-                self.monitor.close()
+            if int(trainer.global_step) % self.every == 0:
+                self._log(trainer, pl_module)
 
     return CriticalityCallback
 

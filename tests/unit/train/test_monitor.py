@@ -99,14 +99,20 @@ def test_interrupted_write_keeps_previous_rows(tmp_path, monkeypatch):
     assert [r["step"] for r in read_rows(mon.path)] == ["0", "1"]
 
 
-def test_tensorboard_events_when_installed(tmp_path):
-    if importlib.util.find_spec("tensorboard") is None:
-        pytest.skip("the optional 'tensorboard' package is not installed")
+def test_tensorboard_events_read_back(tmp_path):
+    pytest.importorskip("tensorboard")  # in the test extra: this runs in CI
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
     net = small_net()
     with CriticalityMonitor(net, torch.randn(8, 6), every=1, log_dir=tmp_path) as mon:
-        mon.step(0, loss=1.0)
-        mon.step(1, loss=0.5)
-    assert list(tmp_path.glob("events.out.tfevents.*"))
+        rows = [mon.step(0, loss=1.0), mon.step(1, loss=0.5)]
+    assert len(list(tmp_path.glob("events.out.tfevents.*"))) == 1
+    acc = EventAccumulator(str(tmp_path))
+    acc.Reload()
+    for tag, key in (("criticality/branching", "branching"), ("loss", "loss")):
+        got = [(e.step, e.value) for e in acc.Scalars(tag)]
+        assert [s for s, _ in got] == [0, 1]
+        assert [v for _, v in got] == pytest.approx([r[key] for r in rows], rel=1e-6)
 
 
 def test_no_tensorboard_means_csv_only(tmp_path, monkeypatch):
@@ -122,19 +128,39 @@ def test_no_tensorboard_means_csv_only(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["criticality.csv"]
 
 
-def test_lightning_callback(tmp_path):
-    # A stand-in for lightning.pytorch (not installed here): the callback's logic only.
+class _RecordingLogger:
+    def __init__(self):
+        self.calls = []
+
+    def log_metrics(self, metrics, step):
+        self.calls.append((step, dict(metrics)))
+
+
+def test_lightning_callback_logic_with_a_stand_in(tmp_path):
+    # A stand-in for lightning's Callback and Trainer: the callback's logic without
+    # Lightning (tests/unit/train/test_lightning.py runs a real Trainer).
     fake = types.SimpleNamespace(Callback=type("Callback", (), {}))
     cls = monitor_module._make_callback(fake)
     net = small_net()
-    cb = cls(torch.randn(8, 6), every=2, log_dir=tmp_path, tensorboard=False)
-    for step in range(5):
-        trainer = types.SimpleNamespace(global_step=step, is_global_zero=True)
-        cb.on_train_batch_end(trainer, net, {"loss": torch.tensor(1.0 / (step + 1))}, None, 0)
-    cb.on_train_end(trainer, net)
-    rows = read_rows(tmp_path / "criticality.csv")
-    assert [r["step"] for r in rows] == ["0", "2", "4"]
-    assert float(rows[1]["loss"]) == pytest.approx(1 / 3)
+    probe = torch.randn(8, 6)
+    cb = cls(probe, every=2)
+    logger = _RecordingLogger()
+    trainer = types.SimpleNamespace(
+        global_step=0, is_global_zero=True, loggers=[logger], default_root_dir=str(tmp_path)
+    )
+    cb.on_train_start(trainer, net)  # step 0, before any batch
+    for step in [1, 2, 2, 3, 4]:  # 2 twice: gradient accumulation repeats a step
+        trainer.global_step = step
+        cb.on_train_batch_end(trainer, net, {"loss": torch.tensor(1.0)}, None, 0)
+    assert [s for s, _ in logger.calls] == [0, 2, 4]
+    assert set(logger.calls[0][1]) == {"criticality/branching", "criticality/lyapunov"}
+    want = CriticalityMonitor(net, probe, log_dir=tmp_path).measure()
+    assert logger.calls[0][1]["criticality/branching"] == want["branching"]
+    assert [h["step"] for h in cb.history] == [0, 2, 4]
+    assert not list(tmp_path.iterdir())  # no files of its own
+    other = types.SimpleNamespace(global_step=6, is_global_zero=False, loggers=[logger])
+    cb.on_train_batch_end(other, net, None, None, 0)
+    assert len(logger.calls) == 3  # rank 0 only
     if monitor_module._lightning() is None:
         with pytest.raises(ImportError, match="lightning"):
             monitor_module.CriticalityCallback  # noqa: B018
