@@ -114,7 +114,14 @@ class LSTMConfig:
 def paper_scale(**overrides: Any) -> LSTMConfig:
     """The paper-scale configuration: hidden sizes 8 to 512, 5 seeds, up to 20 000
     steps with 3000 steps of patience, the whole training text, 128 held-out
-    sequences of 1024 characters (several hours on a CPU; use a GPU machine)."""
+    sequences of 1024 characters (several hours on a CPU; use a GPU machine).
+
+    Examples
+    --------
+    >>> cfg = paper_scale(n_seeds=3)
+    >>> cfg.hidden_sizes, cfg.n_seeds, cfg.eval_len > 2 * cfg.kmax
+    ((8, 16, 32, 64, 128, 256, 512), 3, True)
+    """
     base = LSTMConfig(
         hidden_sizes=PAPER_SIZES,
         n_seeds=5,
@@ -379,6 +386,33 @@ def decide_claim(summary: Any, kind: str = "lstm", z: float = 2.0) -> dict[str, 
     below 0.9 by more than z errors, or the order of sizes reversed by more than z
     errors, or no seed with power-law avalanches): "not supported". Otherwise
     (invalid fits, differences within the errors): "undecided".
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        :func:`summarise`'s table (one row per model kind and size).
+    kind : {"lstm", "transformer"}
+        Which models.
+    z : float
+        Standard errors a difference must exceed.
+
+    Returns
+    -------
+    dict
+        ``verdict``, the ``failed`` and ``unclear`` parts, the ``numbers`` used.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> row = dict(model="lstm", n_seeds=3, m_best_valid=3, m_untrained=0.5,
+    ...            m_untrained_err=0.02, sizes_power_law_best=0, durations_power_law_best=0)
+    >>> s = pd.DataFrame([{**row, "size": 8, "m_best": 0.90, "m_best_err": 0.01},
+    ...                   {**row, "size": 128, "m_best": 0.91, "m_best_err": 0.01}])
+    >>> d = decide_claim(s)
+    >>> d["verdict"], d["failed"]
+    ('not supported', ['no seed of the smallest model has power-law avalanches'])
+    >>> d["unclear"]
+    ['small and large m do not differ beyond the error bars']
     """
     s = summary[summary["model"] == kind].sort_values("size")
     if len(s) < 2:
