@@ -53,9 +53,10 @@ PREDICTORS: dict[str, str] = {
 class TrainabilityConfig:
     """The grid, the training and the statistics of one trainability map (one depth).
 
-    The default (depth 50; run ``depth=100`` beside it) trains 48 cells x 3 seeds for
-    5 epochs of 200 batches; depth 50 and 100 together took 28 min on 2 shared CPU cores
-    with ``workers=2``. :meth:`paper_scale` gives the paper's protocol (10 epochs).
+    The default (depth 50; run ``depth=100`` beside it) trains 35 cells x 3 seeds for
+    3 epochs of 200 batches: about 13-15 min for both depths on 2 idle CPU cores
+    (62 min on a shared, loaded one). :meth:`paper_scale` gives the paper's protocol
+    (10 epochs).
     """
 
     sigma_w2: tuple[float, ...] = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0)
