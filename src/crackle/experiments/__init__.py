@@ -13,6 +13,7 @@ first use (PEP 562).
 - ``crackle.experiments.rescue.rescue`` and :func:`continual_learning`: the criticality
   penalty on badly initialised networks and over a long sequence of tasks (Vock & Meisel 2025);
 - :func:`lstm_criticality`: LSTMs over training (Ren & Feng 2026).
+- :func:`resnet_crackling`: ResNet crackling at initialisation (Ghavasieh et al. 2025, Fig. 4).
 
 ``epochs_to_target`` and ``rescue`` share their module's name, so they are imported
 from their modules (a package attribute of that name would hide the module).
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from crackle.experiments.fss import FSSConfig, FSSResult, finite_size_scaling
     from crackle.experiments.lstm import LSTMConfig, LSTMResult, lstm_criticality
     from crackle.experiments.rescue import RescueConfig, RescueResult
+    from crackle.experiments.resnet import ResNetConfig, ResNetResult, resnet_crackling
     from crackle.experiments.trainability import (
         TrainabilityConfig,
         TrainabilityResult,
@@ -52,6 +54,8 @@ __all__ = [
     "FSSResult",
     "LSTMConfig",
     "LSTMResult",
+    "ResNetConfig",
+    "ResNetResult",
     "RescueConfig",
     "RescueResult",
     "TrainabilityConfig",
@@ -61,6 +65,7 @@ __all__ = [
     "continual_learning",
     "finite_size_scaling",
     "lstm_criticality",
+    "resnet_crackling",
     "train_zoo",
     "trainability_map",
 ]
@@ -77,6 +82,9 @@ _NAMES = {
     "LSTMConfig": "lstm",
     "LSTMResult": "lstm",
     "lstm_criticality": "lstm",
+    "ResNetConfig": "resnet",
+    "ResNetResult": "resnet",
+    "resnet_crackling": "resnet",
     "RescueConfig": "rescue",
     "RescueResult": "rescue",
     "TrainabilityConfig": "trainability",

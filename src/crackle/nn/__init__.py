@@ -12,6 +12,7 @@ from crackle._extras import require
 require("torch", extra="nn", feature="crackle.nn")
 
 from crackle.nn._blocks import BlocksFallbackWarning
+from crackle.nn._dead import DeadNetworkWarning
 from crackle.nn._modules import BatchNormTrainingWarning, ProbeModeWarning
 from crackle.nn.avalanches import (
     NetworkAvalanches,
@@ -57,6 +58,7 @@ __all__ = [
     "BatchNormTrainingWarning",
     "BlocksFallbackWarning",
     "BranchingResult",
+    "DeadNetworkWarning",
     "DynamicRangeResult",
     "GrowthRateResult",
     "LyapunovResult",

@@ -20,6 +20,7 @@ from crackle import _lazy
 from crackle._extras import require
 
 if TYPE_CHECKING:
+    from crackle.sweep.clusters import jobqueue_cluster
     from crackle.sweep.config import (
         ClusterConfig,
         SweepConfig,
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
         register_experiment,
     )
     from crackle.sweep.ledger import Ledger, open_ledger
+    from crackle.sweep.plugins import ENTRY_POINT_GROUP, load_plugin, plugin_experiment
     from crackle.sweep.runner import (
         SweepProgress,
         SweepSummary,
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
     from crackle.sweep.seeds import point_key, point_seed
 
 __all__ = [
+    "ENTRY_POINT_GROUP",
     "ClusterConfig",
     "Experiment",
     "ExperimentParams",
@@ -55,9 +58,12 @@ __all__ = [
     "SweepSummary",
     "experiment_names",
     "get_experiment",
+    "jobqueue_cluster",
     "load_config",
+    "load_plugin",
     "open_ledger",
     "parse_config",
+    "plugin_experiment",
     "point_key",
     "point_seed",
     "read_ledger",
@@ -77,6 +83,10 @@ _NAMES = {
     "experiment_names": "experiments",
     "get_experiment": "experiments",
     "register_experiment": "experiments",
+    "ENTRY_POINT_GROUP": "plugins",
+    "load_plugin": "plugins",
+    "plugin_experiment": "plugins",
+    "jobqueue_cluster": "clusters",
     "Ledger": "ledger",
     "open_ledger": "ledger",
     "SweepProgress": "runner",
@@ -90,11 +100,13 @@ _NAMES = {
 
 
 def _needs_sweep_extra(name: str) -> None:
-    if _NAMES[name] in ("seeds", "ledger"):
+    if _NAMES[name] in ("seeds", "ledger") or name == "ENTRY_POINT_GROUP":
         return  # numpy and the standard library only
     require("pydantic", extra="sweep", feature=f"crackle.sweep.{name}")
     if name == "run_sweep":
         require("distributed", extra="sweep", feature="crackle.sweep.run_sweep")
+    if name == "jobqueue_cluster":
+        require("dask_jobqueue", extra="cluster", feature="crackle.sweep.jobqueue_cluster")
 
 
 __getattr__, __dir__ = _lazy.attach(

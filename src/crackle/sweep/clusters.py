@@ -7,7 +7,7 @@ workers as batch jobs: ``jobs`` jobs, each asking for ``cores`` cores, ``memory`
 worker processes. :func:`jobqueue_cluster` builds the dask-jobqueue cluster from the
 config; its ``job_script()`` shows what would be submitted, without a queue.
 
-Needs dask-jobqueue (``pip install dask-jobqueue``)
+Needs dask-jobqueue (``pip install 'crackle[cluster]'``)
 and, to submit, the queue's command (``sbatch``, ``qsub``) on PATH.
 """
 
@@ -79,7 +79,7 @@ def jobqueue_cluster(
         import dask_jobqueue
     except ModuleNotFoundError:
         raise CrackleValueError(
-            f"--cluster {kind} needs dask-jobqueue: pip install dask-jobqueue"
+            f"--cluster {kind} needs dask-jobqueue: pip install 'crackle[cluster]'"
         ) from None
 
     cls = dask_jobqueue.SLURMCluster if kind == "slurm" else dask_jobqueue.PBSCluster

@@ -25,6 +25,7 @@ import torch
 from numpy.typing import ArrayLike
 from torch import nn
 
+from crackle._extras import MissingExtraError
 from crackle._validation import CrackleValueError, check_int, param_error
 from crackle.nn._modules import ModuleSpec, ProbeModeWarning, as_input_tensor, evaluating
 from crackle.nn._probe_utils import resolve_modules, run_model
@@ -351,9 +352,9 @@ def __getattr__(name: str) -> Any:
     if name == "CriticalityCallback":
         pl = _lightning()
         if pl is None:
-            raise ImportError(
-                "CriticalityCallback needs the 'lightning' (or 'pytorch_lightning') package, "
-                "which is not installed; CriticalityMonitor works in any plain PyTorch loop"
+            raise MissingExtraError(
+                "CriticalityCallback needs pytorch-lightning: pip install 'crackle[lightning]'; "
+                "CriticalityMonitor works in any plain PyTorch loop"
             )
         cls = _make_callback(pl)
         globals()[name] = cls
