@@ -92,7 +92,7 @@ GOOD_GRID = "[grid]\nsigma_w2 = [0.9, 1.0]\n"
         pytest.param(
             'experiment = "simulat"\n' + GOOD_GRID,
             [],
-            "unknown experiment 'simulat'; known: meanfield, probe, simulate, smoke, train",
+            "unknown experiment 'simulat'; known: meanfield, ",
             id="unknown-experiment",
         ),
         pytest.param('experiment = "simulate"\n[grid\n', [], "is not valid TOML", id="bad-toml"),
