@@ -100,7 +100,7 @@ _NAMES = {
 
 
 def _needs_sweep_extra(name: str) -> None:
-    if _NAMES[name] in ("seeds", "ledger") or name == "ENTRY_POINT_GROUP":
+    if _NAMES[name] in ("seeds", "ledger"):
         return  # numpy and the standard library only
     require("pydantic", extra="sweep", feature=f"crackle.sweep.{name}")
     if name == "run_sweep":
