@@ -4,8 +4,10 @@ Ren & Feng (2026): each hidden unit is z-scored over time; a unit is active at s
 when |z| > theta; A_t is the number of active units; avalanches are runs of steps
 with A_t above a count threshold (0, or a stated percentile of A_t); size = sum of
 A_t over the run, duration = its length. On A_t: the multistep-regression branching
-parameter (sequences as trials), the crackling battery when there are enough
-avalanches, the PSD slope and the DFA exponent. The torch side is ``recurrent.py``.
+parameter (sequences as trials; stationary-mean coefficients by default, so that no
+sequence is left out and short trials are not biased by their own means), the
+crackling battery when there are enough avalanches, the PSD slope and the DFA
+exponent. The torch side is ``recurrent.py``.
 """
 
 from __future__ import annotations
@@ -34,7 +36,21 @@ MIN_AMPLITUDE = 0.05
 
 
 def _valid(est: BranchingRatioResult | None) -> bool:
-    return est is not None and bool(est.success) and est.b >= MIN_AMPLITUDE
+    """An MR estimate one can read: inside its range, a real amplitude, and every
+    consistency check of :func:`crackle.branching_ratio` passed."""
+    return est is not None and bool(est.success) and est.b >= MIN_AMPLITUDE and est.valid
+
+
+def _reasons(est: BranchingRatioResult | None) -> str:
+    """Why an estimate is not valid, in short words ("" when it is)."""
+    if est is None:
+        return "no estimate"
+    out = [r.split(":")[0] for r in est.reasons]
+    if not est.success:
+        out.insert(0, "fit on the edge of its range")
+    if est.b < MIN_AMPLITUDE:
+        out.insert(0, f"amplitude b < {MIN_AMPLITUDE}")
+    return "; ".join(out)
 
 
 def _check_hidden(h: Any, func: str) -> NDArray[np.float64]:
@@ -149,7 +165,9 @@ class RecurrentCriticality:
         MR estimate on A_t with the sequences as trials (None when impossible: see
         ``notes``).
     n_constant_sequences : int
-        Sequences left out of the MR estimate because A_t is constant in them.
+        Sequences whose A_t is constant over their first T - kmax steps. With
+        ``coefficients="ts"`` they have no regression slope and are left out of the MR
+        estimate; with ``"sm"`` they are kept.
     branching_residual : BranchingRatioResult or None
         MR estimate after the mean time course over sequences (the part of A_t locked
         to the sequence position, e.g. the evoked response to an image read row by
@@ -166,6 +184,8 @@ class RecurrentCriticality:
         Record of the bootstrap seed.
     counts : ndarray of int64, shape (n_sequences, T)
         A_t.
+    coefficients : str
+        MR coefficients: "sm" (stationary mean) or "ts" (trial-separated).
     """
 
     theta: float
@@ -190,6 +210,7 @@ class RecurrentCriticality:
     counts: NDArray[np.int64] = field(
         default_factory=lambda: np.zeros((0, 0), np.int64), repr=False, compare=False
     )
+    coefficients: str = "sm"
 
     @property
     def m(self) -> float:
@@ -216,6 +237,7 @@ class RecurrentCriticality:
             "m_b": br.b if br is not None else _NAN,
             "m_success": bool(br.success) if br is not None else False,
             "m_valid": _valid(br),
+            "m_reasons": _reasons(br) if br is not None else "no estimate",
             "kmax": br.kmax if br is not None else 0,
             "m_residual": res.m if res is not None else _NAN,
             "m_residual_stderr": res.m_stderr if res is not None else _NAN,
@@ -244,6 +266,7 @@ class RecurrentCriticality:
         out["percentile"] = self.percentile
         out.update(
             zscore=self.zscore,
+            coefficients=self.coefficients,
             n_constant_sequences=self.n_constant_sequences,
             seed=self.seed,
             avalanches=self.avalanches.to_dict(),
@@ -268,22 +291,35 @@ def _branching(
     seed: SeedLike,
     notes: list[str],
     what: str,
+    coefficients: str,
 ) -> tuple[BranchingRatioResult | None, int]:
-    """MR estimate over the sequences (rows) whose regression at lag kmax is defined."""
+    """MR estimate over the sequences (rows): all of them with stationary-mean
+    coefficients, those whose regression at lag kmax is defined with trial-separated."""
     t = rows.shape[1]
     # The regression at lag kmax uses A_t for t < T - kmax: it needs variance there.
     varying = np.ptp(rows[:, : t - kmax], axis=1) > 0
     n_const = int((~varying).sum())
-    if n_const:
-        notes.append(
-            f"{what}: {n_const} sequence(s) constant over their first T - kmax steps "
-            "left out of the MR estimate"
-        )
-    if not varying.any():
+    if np.ptp(rows) == 0:
         notes.append(f"{what}: constant in every sequence, no branching parameter")
         return None, n_const
+    if coefficients == "sm":
+        use = rows
+    else:
+        # Dropping them keeps only the busiest sequences: a selection bias that the
+        # stationary-mean coefficients avoid (they pool the moments of all sequences).
+        if n_const:
+            notes.append(
+                f"{what}: {n_const} sequence(s) constant over their first T - kmax steps "
+                "left out of the trial-separated MR estimate"
+            )
+        if not varying.any():
+            notes.append(f"{what}: constant over the first T - kmax steps of every sequence")
+            return None, n_const
+        use = rows[varying]
     try:
-        est = branching_ratio(rows[varying], method="mr", kmax=kmax, n_boot=n_boot, seed=seed)
+        est = branching_ratio(
+            use, method="mr", coefficients=coefficients, kmax=kmax, n_boot=n_boot, seed=seed
+        )
     except ValueError as exc:
         notes.append(f"{what}: no branching parameter: {exc}")
         return None, n_const
@@ -294,6 +330,8 @@ def _branching(
             f"{what}: MR amplitude b = {est.b:.3g} < {MIN_AMPLITUDE} (r_k near zero at "
             "every lag): m describes a negligible component, flagged not valid"
         )
+    if est.reasons:
+        notes.append(f"{what}: MR consistency checks failed: " + "; ".join(est.reasons))
     return est, n_const
 
 
@@ -307,6 +345,7 @@ def hidden_state_criticality(
     min_avalanches: int = 200,
     n_boot: int = 100,
     seed: SeedLike = 0,
+    coefficients: str = "sm",
 ) -> RecurrentCriticality:
     """Avalanches, branching parameter and correlations of recurrent hidden states.
 
@@ -329,10 +368,19 @@ def hidden_state_criticality(
         Bootstrap replicas of the MR estimate (over sequences).
     seed : int, numpy.random.Generator or None
         Bootstrap randomness.
+    coefficients : {"sm", "ts"}
+        MR coefficients (:func:`crackle.branching_ratio`). "sm" (stationary mean,
+        default) pools the moments of all sequences: every sequence enters and short
+        sequences are not biased by their own means. "ts" (trial-separated) regresses
+        within each sequence and must leave out those whose A_t is constant; on short
+        sequences it is biased low (Spitzner et al. 2021).
 
     Returns
     -------
     RecurrentCriticality
+        ``summary()["m_valid"]`` is True when the MR fit is inside its range, its
+        amplitude b >= 0.05 and every consistency check of
+        :func:`crackle.branching_ratio` passed; ``"m_reasons"`` says why not.
 
     References
     ----------
@@ -359,6 +407,7 @@ def hidden_state_criticality(
         kmax = check_int(kmax, "kmax", func, low=1)
     min_avalanches = check_int(min_avalanches, "min_avalanches", func, low=1)
     n_boot = check_int(n_boot, "n_boot", func, low=0)
+    coefficients = check_choice(coefficients, "coefficients", func, ("sm", "ts"))
 
     counts, n_silent = _counts(arr, theta, zscore)
     notes: list[str] = []
@@ -372,11 +421,13 @@ def hidden_state_criticality(
     elif 2 * kmax >= t_len:
         raise param_error("kmax", func, f"below T / 2 = {t_len / 2:g} (T steps per sequence)", kmax)
     rows = counts.astype(np.float64)
-    branching, n_const = _branching(rows, kmax, n_boot, seed, notes, "A_t")
+    branching, n_const = _branching(rows, kmax, n_boot, seed, notes, "A_t", coefficients)
     residual = None
     if counts.shape[0] > 1:
         resid = rows - rows.mean(axis=0)
-        residual, _ = _branching(resid - resid.min(), kmax, n_boot, seed, notes, "residual A_t")
+        residual, _ = _branching(
+            resid - resid.min(), kmax, n_boot, seed, notes, "residual A_t", coefficients
+        )
 
     report = None
     if av.n < min_avalanches:
@@ -428,4 +479,5 @@ def hidden_state_criticality(
         notes=tuple(notes),
         seed=seed_repr(seed),
         counts=counts,
+        coefficients=coefficients,
     )

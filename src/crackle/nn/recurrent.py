@@ -182,13 +182,15 @@ def recurrent_criticality(
     min_avalanches: int = 200,
     n_boot: int = 100,
     seed: SeedLike = 0,
+    coefficients: str = "sm",
 ) -> RecurrentCriticality:
     """Hidden-state avalanches and branching parameter of a recurrent network.
 
     Records the hidden states with :func:`hidden_states`, then z-scores each unit,
     counts A_t = the number of units with |z| > theta, cuts avalanches (runs of
     A_t > 0, or above the ``percentile``-th percentile of A_t), and measures the MR
-    branching parameter (sequences as trials), the avalanche exponents (when there
+    branching parameter (sequences as trials, stationary-mean coefficients by default,
+    with its consistency checks), the avalanche exponents (when there
     are at least ``min_avalanches``), the PSD slope and the DFA exponent of A_t. See
     :func:`hidden_state_criticality` for every parameter after ``batch_size``.
 
@@ -219,6 +221,7 @@ def recurrent_criticality(
         min_avalanches=min_avalanches,
         n_boot=n_boot,
         seed=seed,
+        coefficients=coefficients,
     )
 
 

@@ -123,12 +123,17 @@ def test_a_branching_process_in_the_hidden_states_gives_its_m():
     h = hidden_from_counts(a, 600, seed=6)
     res = hidden_state_criticality(h, theta=1.0, kmax=40, n_boot=20, seed=0)
     np.testing.assert_array_equal(res.counts, a)  # the construction is exact
-    direct = ck.branching_ratio(a.astype(float), method="mr", kmax=40, n_boot=20, seed=0)
+    kw = {"method": "mr", "kmax": 40, "n_boot": 20, "seed": 0}
+    direct = ck.branching_ratio(a.astype(float), coefficients="sm", **kw)
+    assert res.coefficients == "sm"
     assert res.m == direct.m
     assert res.branching.m_stderr == direct.m_stderr
     assert abs(res.m - 0.9) < 3 * res.branching.m_stderr + 0.005
     assert res.n_constant_sequences == 0
     assert res.summary()["m_valid"]
+    assert res.summary()["m_reasons"] == ""
+    ts = hidden_state_criticality(h, theta=1.0, kmax=40, n_boot=20, seed=0, coefficients="ts")
+    assert ts.m == ck.branching_ratio(a.astype(float), coefficients="ts", **kw).m
     # A_t of a driven process with mean 20 almost never reaches 0: one run per sequence.
     assert res.avalanches.n + res.avalanches.n_censored <= 4 + int((a == 0).sum())
 
@@ -142,14 +147,33 @@ def test_a_stimulus_locked_time_course_biases_m_and_the_residual_removes_it():
     res = hidden_state_criticality(h, theta=1.0, kmax=10, n_boot=20, seed=0)
     np.testing.assert_array_equal(res.counts, a)
     resid = a - a.mean(axis=0)
-    direct = ck.branching_ratio(resid - resid.min(), kmax=10, n_boot=20, seed=0)
+    direct = ck.branching_ratio(resid - resid.min(), coefficients="sm", kmax=10, n_boot=20, seed=0)
     assert res.branching_residual.m == direct.m
     assert res.summary()["m_residual"] == direct.m
-    # Without the time course, MR on the process itself (biased low by the short
-    # trials, 0.48 for m = 0.6 here, but the same bias for both):
-    alone = ck.branching_ratio(np.asarray(run.activity), kmax=10, n_boot=0).m
+    # Without the time course, MR on the process itself:
+    alone = ck.branching_ratio(np.asarray(run.activity), coefficients="sm", kmax=10, n_boot=0).m
     assert abs(res.branching_residual.m - alone) < 0.01
     assert res.m > 0.8  # the shared time course looks like slow, near-critical decay
+
+
+def test_short_sequences_keep_every_sequence_and_the_true_m_with_stationary_mean():
+    # 400 sequences of 28 steps (an image read row by row) of a process with m = 0.9
+    # and a low drive: A_t is often constant (0) over a whole sequence. The
+    # trial-separated estimator must drop those sequences, and its per-sequence means
+    # bias it low; the stationary-mean one keeps all and finds m within its errors.
+    run = driven_branching_process(0.9, 0.05, 28, n_trials=400, seed=21)
+    a = np.asarray(run.activity)
+    h = hidden_from_counts(a, 100, seed=22)
+    kw = {"theta": 1.0, "kmax": 8, "n_boot": 50, "seed": 0}
+    sm = hidden_state_criticality(h, **kw)
+    ts = hidden_state_criticality(h, coefficients="ts", **kw)
+    np.testing.assert_array_equal(sm.counts, a)
+    assert sm.n_constant_sequences == ts.n_constant_sequences > 0
+    assert any("left out" in n for n in ts.notes)
+    assert not any("left out" in n for n in sm.notes)
+    assert sm.branching.n_trials == 400 > ts.branching.n_trials
+    assert abs(sm.m - 0.9) < 3 * sm.branching.m_stderr
+    assert ts.m < 0.9 - 3 * ts.branching.m_stderr
 
 
 def test_enough_avalanches_get_the_crackling_battery_and_too_few_a_note():
@@ -177,7 +201,8 @@ def test_uncorrelated_activity_gives_no_valid_m():
     assert not row["m_valid"]
     assert not row["m_residual_valid"]
     assert res.branching is not None
-    assert (not res.branching.success) or res.branching.b < 0.05
+    assert (not res.branching.success) or res.branching.b < 0.05 or not res.branching.valid
+    assert row["m_reasons"] != ""
     assert any("not valid" in n or "edge of its range" in n for n in res.notes)
 
 
