@@ -65,7 +65,11 @@ def log_hurwitz(a: FloatArray, v: FloatArray) -> FloatArray:
     fin = np.isfinite(v)
     all_fin = bool(fin.all())
     with np.errstate(invalid="ignore"):
-        out = _log_hurwitz_em(a, np.clip(v, V0, 1e300) if all_fin else np.where(fin, v, V0))
+        # asarray: for 0-d inputs the expansion returns a numpy scalar, which the
+        # masked assignments below cannot write into.
+        out = np.asarray(
+            _log_hurwitz_em(a, np.clip(v, V0, 1e300) if all_fin else np.where(fin, v, V0))
+        )
     if not all_fin:
         out[~fin] = -np.inf
     small = fin & (v < V0)

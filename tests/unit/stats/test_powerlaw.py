@@ -179,6 +179,9 @@ def test_survival_at_xmin_is_one_and_decreasing():
         s = fit.survival([fit.xmin, fit.xmin * 2, fit.xmin * 10])
         assert s[0] == pytest.approx(1.0)
         assert s[0] > s[1] > s[2] > 0
+        # a scalar and an array of any shape give the same values
+        assert float(fit.survival(fit.xmin * 2)) == s[1]
+        np.testing.assert_array_equal(fit.survival([[fit.xmin * 2, fit.xmin * 10]]), [s[1:]])
 
 
 # ---------------------------------------------------------------- compare(): known answers
