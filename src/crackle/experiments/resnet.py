@@ -21,7 +21,6 @@ the calibrated verdict. docs/resnet.md.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -39,7 +38,6 @@ from crackle._validation import (
 )
 from crackle.events.avalanches import Avalanches, avalanches_from_trajectories
 from crackle.experiments.resnet_results import (
-    MEAN_FIELD_DP,
     NORMALISATIONS,
     SIZE_DEFINITIONS,
     ExponentRow,
@@ -53,7 +51,6 @@ __all__ = [
     "ResNetConfig",
     "ResNetResult",
     "layer_thresholds",
-    "plot_exponents",
     "resnet_crackling",
     "threshold_avalanches",
 ]
@@ -423,72 +420,14 @@ def resnet_crackling(
         run.write_config(cfg.to_dict())
         write_json(run.path / "resnet.json", result.to_dict())
         result.table().to_csv(run.path / "exponents.csv", index=False)
-        fig = plot_exponents(result)
+        from crackle.report.resnet_figures import resnet_figure
+
+        fig = resnet_figure(result)
         fig.savefig(run.figures / "resnet_exponents.png", dpi=130)
         import matplotlib.pyplot as plt
 
         plt.close(fig)
     return result
-
-
-# --------------------------------------------------------------------------- figure
-
-_PANELS = (
-    ("tau", "τ (sizes)"),
-    ("alpha", "α (durations)"),
-    ("inv_snz_fitted", "1/(σνz) from <S>(T)"),
-)
-
-
-def plot_exponents(result: ResNetResult, observables: list[str] | None = None) -> Any:
-    """Exponents against k, one row of panels per observable, one line per model;
-    error bars: statistical and systematic errors in quadrature; dotted lines:
-    mean-field directed percolation (tau 3/2, alpha 2, 1/(sigma nu z) 2); grey crosses
-    in the last column: the predicted (alpha - 1)/(tau - 1) of the first model (where
-    it lies between 0 and 4)."""
-    import matplotlib.pyplot as plt
-
-    obs = observables or sorted(
-        {r.observable for r in result.rows}, key=[r.observable for r in result.rows].index
-    )
-    fig, axes = plt.subplots(len(obs), 3, figsize=(11, 2.4 * len(obs) + 0.6), squeeze=False)
-    models = list(dict.fromkeys(r.model for r in result.rows))
-    for i, o in enumerate(obs):
-        for j, (col, label) in enumerate(_PANELS):
-            ax = axes[i, j]
-            for mi, m in enumerate(models):
-                sub = [r for r in result.rows if r.observable == o and r.model == m]
-                ks = np.array([r.k for r in sub]) + (mi - 1) * 0.03
-                v = np.array([getattr(r, col) for r in sub])
-                e = np.hypot(
-                    np.nan_to_num([getattr(r, col + "_err") for r in sub]),
-                    np.nan_to_num([getattr(r, col + "_sys") for r in sub]),
-                )
-                ok = np.isfinite(v) & np.isfinite(e) & (np.abs(v) < 1e3) & (e < 1e3)
-                ax.errorbar(ks[ok], v[ok], yerr=e[ok], marker="o", ms=3, capsize=2, label=m)
-                if col == "inv_snz_fitted" and mi == 0:
-                    pred = np.array([r.inv_snz_predicted for r in sub])
-                    # Where tau is near 1 the prediction runs off; it is drawn up to 4.
-                    good = np.isfinite(pred) & (pred > 0) & (pred < 4)
-                    ax.plot(ks[good], pred[good], "x", color="0.5")
-            ax.axhline(MEAN_FIELD_DP[col], color="k", ls=":", lw=1)
-            if col == "tau":
-                finite = [r.tau for r in result.rows if r.observable == o and math.isfinite(r.tau)]
-                if finite and max(finite) > 6:
-                    ax.set_yscale("log")
-            ax.set_ylabel(label, fontsize=8)
-            if i == len(obs) - 1:
-                ax.set_xlabel("threshold level k")
-            ax.tick_params(labelsize=7)
-        axes[i, 0].set_title(o, fontsize=8, loc="left")
-    axes[0, 0].legend(fontsize=7)
-    fig.suptitle(
-        "Pre-activation ResNets at initialisation on Fashion-MNIST "
-        "(dotted: mean-field directed percolation)",
-        fontsize=9,
-    )
-    fig.tight_layout()
-    return fig
 
 
 __all__ += ["NORMALISATIONS", "SIZE_DEFINITIONS"]

@@ -34,8 +34,6 @@ SIZE_DEFINITIONS = ("total", "excess")
 #: Per-layer normalisation of the signal: by the layer's calibration mean mu_l, by the
 #: square root of its number of entries (a root mean square), or none (the raw norm).
 NORMALISATIONS = ("mean", "rms", "none")
-#: Mean-field directed percolation (the class Ghavasieh et al. 2025 report for ResNets).
-MEAN_FIELD_DP = {"tau": 1.5, "alpha": 2.0, "inv_snz_fitted": 2.0}
 _TRAIN, _TEST = 60_000, 10_000
 
 
@@ -384,6 +382,6 @@ class ResNetResult:
         """Exponents against k with their errors (statistical and systematic in
         quadrature), one row of panels per observable (tau, alpha, fitted
         1/(sigma nu z)), mean-field directed percolation as dotted lines."""
-        from crackle.experiments.resnet import plot_exponents
+        from crackle.report.resnet_figures import resnet_figure
 
-        return plot_exponents(self, observables)
+        return resnet_figure(self, observables)

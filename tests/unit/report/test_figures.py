@@ -404,3 +404,36 @@ def test_zoo_figure_takes_its_metrics_from_the_caller():
         assert ax.get_ylabel() == "test accuracy"
     assert set(legend_texts(fig.axes[0])) == {"mlp", "cnn"}
     assert set(legend_texts(fig.axes[5])) == {"no penalty", "penalty"}
+
+
+# ------------------------------------------------------------------ ResNet crackling
+def test_resnet_figure_draws_every_observable_model_and_mean_field_line():
+    from crackle.experiments.resnet_results import ExponentRow, ResNetConfig, ResNetResult
+    from crackle.report.resnet_figures import MEAN_FIELD_DP, resnet_figure
+
+    rows = tuple(
+        ExponentRow(model=m, grain=g, signal="activity", sizes="total", k=k, n_layers=10,
+                    n=500, n_censored=0, n_empty=0, tau=1.5 + 0.1 * k, tau_err=0.02,
+                    tau_sys=0.01, alpha=2.0, alpha_err=0.05, alpha_sys=0.0,
+                    inv_snz_fitted=1.9, inv_snz_fitted_err=0.1, inv_snz_predicted=2.0)
+        for m in ("resnet18", "resnet34") for g in ("layers", "blocks") for k in (0.5, 1.0)
+    )  # fmt: skip
+    res = ResNetResult(ResNetConfig(), rows, {}, {})
+    fig = res.plot()
+    assert on_pyplot(fig)
+    assert fig.get_layout_engine() is not None  # constrained: no clipped labels
+    axes = np.array(fig.axes).reshape(2, 3)
+    assert [ax.get_title(loc="left") for ax in axes[:, 0]] == [
+        "layers/activity/total",
+        "blocks/activity/total",
+    ]
+    for ax, col in zip(axes[1], ("tau", "alpha", "inv_snz_fitted"), strict=True):
+        assert ax.get_xlabel() == "threshold level k"
+        assert ax.get_ylabel().strip()
+        dotted = [ln for ln in ax.get_lines() if ln.get_linestyle() == ":"]
+        assert [ln.get_ydata()[0] for ln in dotted] == [MEAN_FIELD_DP[col]]
+    assert legend_texts(axes[0, 0]) == ["resnet18", "resnet34"]
+    assert "mean-field directed percolation" in fig._suptitle.get_text()
+    # the selected observables only
+    assert len(resnet_figure(res, ["blocks/activity/total"]).axes) == 3
+    plt.close("all")
