@@ -186,9 +186,13 @@ class LSTMResult:
 
     def plot(self) -> Any:
         """Figures: m against the training step, m against size, the m_i distributions."""
-        from crackle.experiments._lstm_figures import size_figure, training_figure, units_figure
+        from crackle.report.lstm_figures import (
+            lstm_size_figure,
+            lstm_training_figure,
+            lstm_units_figure,
+        )
 
-        return training_figure(self), size_figure(self), units_figure(self)
+        return lstm_training_figure(self), lstm_size_figure(self), lstm_units_figure(self)
 
 
 def _seed(cfg: LSTMConfig, kind: str, size: int, s: int) -> int:

@@ -437,3 +437,70 @@ def test_resnet_figure_draws_every_observable_model_and_mean_field_line():
     # the selected observables only
     assert len(resnet_figure(res, ["blocks/activity/total"]).axes) == 3
     plt.close("all")
+
+
+# ------------------------------------------------------------------ LSTM experiment
+def _lstm_result():
+    import pandas as pd
+
+    rows, summary, units = [], [], []
+    for kind, sizes in (("lstm", (8, 64)), ("transformer", (12, 40))):
+        for size in sizes:
+            for seed in range(3):
+                for step in (0, 100, 200, 300):
+                    rows.append({
+                        "model": kind, "size": size, "seed": seed, "n_params": size * 100,
+                        "step": step, "val_loss": 4.0 - step / 100, "m": 0.5 + step / 400,
+                        "m_valid": step != 100, "best": step == 200, "top": True,
+                    })  # fmt: skip
+                for state in ("untrained", "best"):
+                    units.append({"model": kind, "size": size, "state": state,
+                                  "m_i": list(np.linspace(0.1, 0.9, 20))})  # fmt: skip
+            summary.append({
+                "model": kind, "size": size, "n_params": size * 100, "n_seeds": 3,
+                "m_best": 0.9, "m_best_err": 0.02, "m_best_valid": 3 if size < 20 else 1,
+                "m_untrained": 0.5, "m_untrained_err": 0.1,
+            })  # fmt: skip
+    return type("R", (), {"table": pd.DataFrame(rows), "summary": pd.DataFrame(summary),
+                          "units": units})()  # fmt: skip
+
+
+def test_lstm_figures_are_labelled_and_cross_out_sizes_without_valid_fits():
+    from crackle.report.lstm_figures import (
+        lstm_size_figure,
+        lstm_training_figure,
+        lstm_units_figure,
+    )
+
+    res = _lstm_result()
+    fig = lstm_training_figure(res)
+    assert on_pyplot(fig)
+    assert fig.get_layout_engine() is not None
+    axes = np.array(fig.axes).reshape(2, 2)
+    assert [ax.get_title() for ax in axes[0]] == [
+        "lstm: size = hidden units",
+        "transformer: size = d_model (top layer)",
+    ]
+    for ax in axes[1]:
+        assert ax.get_xlabel() == "training step"
+        assert "m" in ax.get_ylabel()
+    assert legend_texts(axes[0, 0]) == ["8 (800 params)", "64 (6400 params)"]
+
+    fig = lstm_size_figure(res)
+    (ax,) = fig.axes
+    assert_labelled(ax, xlabel="parameters", ylabel="m", title="valid fits")
+    texts = legend_texts(ax)
+    assert "lstm, best step" in texts
+    assert "transformer, untrained" in texts
+    assert "most fits fail the checks" in texts
+    # the two sizes with 1 valid fit of 3 (64 and 40) are crossed out, the others not
+    crosses = [ln for ln in ax.get_lines() if ln.get_marker() == "x" and len(ln.get_xdata())]
+    assert sorted(x for ln in crosses for x in ln.get_xdata()) == [4000.0, 6400.0]
+    assert sorted(t.get_text() for t in ax.texts) == ["1/3", "1/3", "3/3", "3/3"]
+
+    fig = lstm_units_figure(res)
+    assert len(fig.axes) == 2
+    for ax in fig.axes:
+        assert_labelled(ax, xlabel="m_i", ylabel="density", title="per-unit")
+        assert len(legend_texts(ax)) == 4  # two sizes, best and untrained
+    plt.close("all")
