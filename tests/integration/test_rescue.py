@@ -70,6 +70,7 @@ def test_structure_resume_and_ordered_corner(tmp_path, monkeypatch):
     assert (tmp_path / "rescue.json").exists()
     fig = res.plot()
     assert len(fig.axes) == 6
+    assert fig.get_layout_engine() is not None  # constrained layout, like every figure
 
     def no_training(*args, **kwargs):
         raise AssertionError("a finished run was trained again")

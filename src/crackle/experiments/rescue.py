@@ -184,12 +184,11 @@ class RescueResult:
         end as a marker), |log sigma| and |lambda_0| (rows); one colour per arm, the
         mean over seeds (thick) and each seed (thin). A gap: a saturated network
         (lambda_0 = -inf) in some seed."""
-        import matplotlib.pyplot as plt
+        from crackle.report.figures import new_figure
 
         cfg = self.config
         n = len(cfg.corners)
-        if fig is None:
-            fig = plt.figure(figsize=(max(3.6 * n, 5.0), 7.5))
+        fig = new_figure(fig, figsize=(max(3.6 * n, 5.0), 7.5))
         axes = fig.subplots(3, n, squeeze=False, sharex=True)
         steps = cfg.checkpoints
         for i, (name, sw, sb) in enumerate(cfg.corners):
@@ -218,7 +217,6 @@ class RescueResult:
             f"penalty weights {dict(zip(cfg.kinds, cfg.weights, strict=True))}",
             fontsize=9,
         )
-        fig.tight_layout()
         return fig
 
 
