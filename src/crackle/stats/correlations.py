@@ -179,7 +179,8 @@ def dfa(x: ArrayLike, scales: ArrayLike | None = None, order: int = 1) -> DFARes
     # Work at unit scale (a power of two: exact), so that squares of very large or
     # very small signals neither overflow nor underflow; F(n) scales back linearly.
     unit = _power_of_two_scale(arr)
-    profile = np.cumsum((arr - arr.mean()) / unit)
+    scaled = arr / unit  # exact; its mean cannot overflow where the signal's sum would
+    profile = np.cumsum(scaled - scaled.mean())
     fl = np.array([_fluctuation(profile, int(n), order) for n in sc])
     with np.errstate(over="ignore"):
         fl_data = fl * unit
@@ -203,11 +204,23 @@ def dfa(x: ArrayLike, scales: ArrayLike | None = None, order: int = 1) -> DFARes
 
 
 def _power_of_two_scale(arr: FloatArray) -> float:
-    """2^k nearest the signal's spread (1.0 for a constant): dividing by it is exact."""
-    spread = float(np.max(np.abs(arr - np.median(arr))))
-    if spread == 0 or not np.isfinite(spread):
+    """2^k nearest the signal's spread around its median (for a constant, its
+    magnitude; 1.0 for zeros), k within float64's normal exponents: dividing by it is
+    exact.
+
+    The spread is measured on the signal divided by a power of two near its largest
+    value, so that differences of values near 1.8e308 do not overflow.
+    """
+    top = float(np.max(np.abs(arr)))
+    if top == 0 or not np.isfinite(top):
         return 1.0
-    return float(2.0 ** np.round(np.log2(spread)))
+    k_top = int(np.frexp(top)[1]) - 1  # floor(log2(top)), exactly (log2 rounds up at the top)
+    scaled = arr / np.ldexp(1.0, k_top)  # |scaled| < 2
+    spread = float(np.max(np.abs(scaled - np.median(scaled))))  # < 4
+    if spread == 0:  # a constant: its own magnitude, so that its sum stays finite
+        return float(np.ldexp(1.0, k_top))
+    k = k_top + int(np.round(np.log2(spread)))
+    return float(np.ldexp(1.0, int(np.clip(k, -1022, 1023))))
 
 
 @dataclass(frozen=True)
@@ -364,7 +377,7 @@ def psd_slope(
         raise param_error(
             "band", func, f"(f_lo, f_hi) with 0 < f_lo < f_hi <= fs/2 = {fs / 2:g}", (lo, hi)
         )
-    if np.ptp(arr) == 0:
+    if arr.min() == arr.max():  # np.ptp would overflow for values near 1.8e308
         raise param_error(
             "x", func, "a signal that varies (a constant has no spectrum)", "a constant signal"
         )

@@ -148,3 +148,32 @@ def test_mixture_spectrum_is_the_mean_of_lorentzians():
                 for lo, hi in [(0, 0.9), (0.9, 0.99), (0.99, 0.999), (0.999, 1 - 1e-7)]
             )
             assert mixture_spectrum([f], a, b)[0] == pytest.approx(want, rel=1e-4)
+
+
+@pytest.mark.parametrize(
+    "x",
+    [
+        np.full(400, 8.98846567e305),  # a constant whose sum overflows
+        np.full(400, np.finfo(float).max),  # log2 of it rounds up to 1024
+        np.r_[1.27e308, np.zeros(399)],  # a spread whose power of two overflows
+        np.random.default_rng(0).normal(size=4000) * 1e307,  # differences overflow
+    ],
+    ids=["constant", "max", "spike", "wide"],
+)
+def test_values_near_the_float64_limit_give_a_result_or_a_clear_error(x):
+    # No overflow inside: every outcome is a finite result or a CrackleValueError.
+    for f in (ck.dfa, ck.psd_slope):
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            try:
+                res = f(x)
+            except ck.CrackleValueError:
+                continue
+        assert np.isfinite(res.exponent if f is ck.dfa else res.beta)
+
+
+def test_the_exponents_do_not_depend_on_the_scale():
+    x = np.random.default_rng(1).normal(size=20_000)
+    walk = np.cumsum(x)
+    for scale in (1e-150, 1.0, 1e150):
+        assert ck.dfa(walk * scale).exponent == pytest.approx(ck.dfa(walk).exponent, rel=1e-12)
+        assert ck.psd_slope(x * scale).beta == pytest.approx(ck.psd_slope(x).beta, rel=1e-12)
