@@ -139,6 +139,10 @@ def autocorrelation_time(m: float, dt: float) -> float:
 
 
 def spread(a: FloatArray) -> Any:
+    """Standard deviation over the bootstrap replicas (axis 0), leaving out the replicas
+    that have no value (NaN: a resample without variance at some lag)."""
+    if a.shape[0]:
+        a = a[np.isfinite(a).reshape(a.shape[0], -1).all(axis=1)]
     if a.shape[0] < 2:
         return float("nan") if a.ndim == 1 else np.full(a.shape[1:], np.nan)
     out = np.std(a, axis=0, ddof=1)
@@ -162,6 +166,14 @@ def block_bootstrap(
     for i in range(n_boot):
         w = np.bincount(rng.integers(0, nb, nb), minlength=nb).astype(np.float64)
         out["r"][i] = r = stat(w)
+        if not np.isfinite(r).all():
+            # A resample whose A_t does not vary at some lag has no slope there: the
+            # replica has no value (NaN) and the errors are taken over the others.
+            out["r"][i] = np.nan
+            out[chosen][i] = np.nan
+            for n in names:
+                out[f"tau_{n}"][i] = np.nan
+            continue
         for n in names:
             f = run_fit(n, k, r, start if n == "complex" else None)
             out[f"tau_{n}"][i] = autocorrelation_time(f.m, 1.0)

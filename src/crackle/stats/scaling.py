@@ -139,13 +139,15 @@ def duration_table(
         raise param_error("tmax", func, f"greater than tmin ({lo})", hi)
     sel = (d >= lo) & (d <= hi)
     d, logs = d[sel], np.log(s[sel])
-    n_t = np.bincount(d, minlength=hi + 1).astype(np.float64)
-    sum_s = np.bincount(d, weights=s[sel], minlength=hi + 1)
-    sum_l = np.bincount(d, weights=logs, minlength=hi + 1)
-    sum_l2 = np.bincount(d, weights=logs**2, minlength=hi + 1)
-    present = n_t > 0
-    few = present & (n_t < min_count)
-    many = present & ~few
+    # One entry per duration present (not per integer up to the longest: a duration
+    # of 10^9 bins would need gigabytes); sums in input order, as bincount adds.
+    uniq, inv = np.unique(d, return_inverse=True)
+    n_t = np.bincount(inv, minlength=uniq.size).astype(np.float64)
+    sum_s = np.bincount(inv, weights=s[sel], minlength=uniq.size)
+    sum_l = np.bincount(inv, weights=logs, minlength=uniq.size)
+    sum_l2 = np.bincount(inv, weights=logs**2, minlength=uniq.size)
+    few = n_t < min_count
+    many = ~few
     var = np.zeros_like(n_t)
     var[many] = (sum_l2[many] - sum_l[many] ** 2 / n_t[many]) / (n_t[many] - 1)
     # Round-off can leave a tiny positive variance where all sizes are equal.
@@ -153,21 +155,21 @@ def duration_table(
     scale_l[many] = np.maximum(1.0, (sum_l[many] / n_t[many]) ** 2)
     constant = many & (var <= 1e-12 * scale_l)
     use = many & ~constant
-    t_used = np.flatnonzero(use)
+    t_used = uniq[use]
     t_out = t_used.astype(np.float64)
     c_out = n_t[use].astype(np.int64)
     m_out = sum_s[use] / n_t[use]
     w_out = n_t[use] / var[use]
     n_few, n_pooled = int(few.sum()), 0
     if pool and few.any():
-        split = int(np.flatnonzero(few)[0])
+        split = int(uniq[np.flatnonzero(few)[0]])
         below = t_used < split
         t_out, c_out, m_out, w_out = t_out[below], c_out[below], m_out[below], w_out[below]
         pt, pc, pm, pw = _pooled(d, logs, split, min_count)
         t_out, c_out = np.concatenate([t_out, pt]), np.concatenate([c_out, pc])
         m_out, w_out = np.concatenate([m_out, pm]), np.concatenate([w_out, pw])
         n_pooled = int(pt.size)
-        n_few = int(np.sum(few & (np.arange(few.size) < split)))
+        n_few = int(np.sum(few & (uniq < split)))
     return DurationTable(
         durations=t_out,
         counts=c_out,

@@ -162,3 +162,18 @@ def test_result_records_checks_and_is_json():
     assert d["fit"] == "exp_offset"
     assert set(d["alternatives"]) == {"exp"}
     assert est.fitted().shape == (20,)
+
+
+def test_a_resample_without_variance_is_left_out_of_the_bootstrap_silently():
+    # 18 bins, one of them off: many block resamples have A_t constant at some lag.
+    # Those replicas have no slope; they are left out, with no RuntimeWarning and no
+    # floating-point error inside.
+    import warnings
+
+    x = np.array([True] * 5 + [False] + [True] * 12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(all="raise"):
+            res = ck.branching_ratio(x, kmax=3, n_boot=20, seed=0)
+    assert not res.valid
+    assert np.isnan(res.m_stderr) or res.m_stderr >= 0

@@ -72,3 +72,22 @@ def test_predicted_exponent_and_error():
 def test_bad_input(kwargs, name):
     with pytest.raises(ValueError, match=name):
         ck.fit_size_duration(**kwargs)
+
+
+def test_very_long_durations_are_tabulated_without_a_dense_table():
+    # Durations of 10^7 bins: the table holds one entry per duration present, so the
+    # fit needs kilobytes, not the hundreds of megabytes of a table indexed by duration
+    # (a duration of 4 x 10^9 bins asked for 27 GiB).
+    import tracemalloc
+
+    rng = np.random.default_rng(3)
+    t = np.repeat(np.array([1, 2, 4, 8, 16, 10**7, 3 * 10**7]), 20)
+    s = t**1.5 * np.exp(rng.normal(0, 0.1, t.size))
+    tracemalloc.start()
+    fit = ck.fit_size_duration(s, t)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 50e6
+    assert fit.exponent == pytest.approx(1.5, abs=0.02)
+    short = ck.fit_size_duration(s[t < 100], t[t < 100])
+    assert short.exponent == pytest.approx(1.5, abs=0.05)
