@@ -60,7 +60,7 @@ def _mr(x: NDArray[Any], kmax: int, n_boot: int, seed: int) -> dict[str, Any]:
         "m_stderr": est.m_stderr,
         "m_b": est.b,
         "m_valid": bool(est.valid),
-        "m_reasons": "; ".join(r.split(":")[0] for r in est.reasons),
+        "m_reasons": "; ".join(est.reason_names),
     }
 
 

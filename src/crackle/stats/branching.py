@@ -139,6 +139,12 @@ class BranchingRatioResult:
     reasons: tuple[str, ...] = ()
     alternatives: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
 
+    @property
+    def reason_names(self) -> tuple[str, ...]:
+        """The failed checks by name ("amplitude ~0", "no decay to fit", ...): each
+        sentence of ``reasons`` up to its colon."""
+        return tuple(r.split(":")[0] for r in self.reasons)
+
     def fitted(self, k: ArrayLike | None = None) -> FloatArray:
         """The fitted curve at lags ``k`` (default the fitted lags).
 
@@ -209,7 +215,7 @@ class BranchingRatioResult:
                 curves.append((f"{name}, m = {alt['m']:.4f}", kk, model(name, alt["params"], kk)))
         title = "multistep regression: $r_k = b\\,m^k$"
         if not self.valid:
-            title = "not valid: " + "; ".join(r.split(":")[0] for r in self.reasons)
+            title = "not valid: " + "; ".join(self.reason_names)
         return plot_branching_ratio(
             self.k,
             self.r_k,

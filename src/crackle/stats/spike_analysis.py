@@ -154,7 +154,7 @@ class SpikeAnalysis:
             (
                 "MR checks",
                 "valid" if mr.valid else "not valid",
-                "; ".join(r.split(":")[0] for r in mr.reasons) or "all passed",
+                "; ".join(mr.reason_names) or "all passed",
             ),
             ("kappa", f"{ms['kappa']:.3f}", "Shew et al. 2009; ~1 at criticality"),
             (
