@@ -165,15 +165,14 @@ def block_bootstrap(
     out |= {f"tau_{n}": np.empty(n_boot) for n in names}
     for i in range(n_boot):
         w = np.bincount(rng.integers(0, nb, nb), minlength=nb).astype(np.float64)
-        out["r"][i] = r = stat(w)
+        r = stat(w)
         if not np.isfinite(r).all():
             # A resample whose A_t does not vary at some lag has no slope there: the
             # replica has no value (NaN) and the errors are taken over the others.
-            out["r"][i] = np.nan
-            out[chosen][i] = np.nan
-            for n in names:
-                out[f"tau_{n}"][i] = np.nan
+            for key in out:
+                out[key][i] = np.nan
             continue
+        out["r"][i] = r
         for n in names:
             f = run_fit(n, k, r, start if n == "complex" else None)
             out[f"tau_{n}"][i] = autocorrelation_time(f.m, 1.0)
